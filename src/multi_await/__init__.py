@@ -1,0 +1,22 @@
+"""Run awaitables together; if one fails or time runs out, cancel the rest and wait.
+
+multi_await works on asyncio and on Trio alike, through AnyIO. Every primitive keeps
+one promise: when it returns or raises, every input it was given has finished.
+"""
+
+from ._as_completed import as_completed_or_abort
+from ._errors import InputCancelledError, secondary_errors
+from ._gather import gather_or_abort
+from ._wait import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, Done, wait_or_abort
+
+__all__ = [
+    "ALL_COMPLETED",
+    "FIRST_COMPLETED",
+    "FIRST_EXCEPTION",
+    "Done",
+    "InputCancelledError",
+    "as_completed_or_abort",
+    "gather_or_abort",
+    "secondary_errors",
+    "wait_or_abort",
+]

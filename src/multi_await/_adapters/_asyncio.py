@@ -1,0 +1,126 @@
+"""Adapter for asyncio: inputs run as native tasks; foreign tasks and futures are watched.
+
+Coroutines and other awaitables become tasks made by the loop's own
+``create_task`` (so task factories such as the eager one apply), each with a done
+callback: no wrapper coroutine and no per-task cancel scope, which is what keeps the
+cost per input at the level of :class:`asyncio.TaskGroup`. On abort each task is
+cancelled once, as :class:`asyncio.TaskGroup` does.
+
+An :class:`asyncio.Task` or :class:`asyncio.Future` handed in is somebody else's:
+it is watched with a done callback and, on abort, cancelled exactly once, so that a
+``finally`` block that awaits inside it is not interrupted a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio import AbstractEventLoop, CancelledError, Future
+from collections.abc import Awaitable
+from types import TracebackType
+from typing import Any
+
+from ._inputs import describe
+from ._protocols import Sink
+from ._task_handles import HandleWatcher, is_task_handle
+
+
+class AsyncioBackend:
+    runs_unscoped = True
+    cancelled = CancelledError
+
+    __slots__ = ("_loop",)
+
+    def __init__(self, loop: AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def check(self, index: int, aw: object) -> None:
+        if asyncio.isfuture(aw) and aw.get_loop() is not self._loop:
+            raise TypeError(f"input {index} ({describe(aw)}) belongs to another event loop")
+
+    def runner(self, sink: Sink) -> AsyncioRunner:
+        return AsyncioRunner(self._loop, sink)
+
+    def done_item(self, aw: object) -> object | None:
+        return aw if asyncio.isfuture(aw) else None
+
+
+class AsyncioRunner:
+    __slots__ = ("_cancelled", "_foreign", "_handles", "_loop", "_owned", "_sink", "_watchers")
+
+    def __init__(self, loop: AbstractEventLoop, sink: Sink) -> None:
+        self._loop = loop
+        self._sink = sink
+        self._owned: dict[Future[Any], int] = {}
+        self._foreign: dict[Future[Any], int] = {}
+        self._cancelled: set[Future[Any]] = set()
+        self._handles: HandleWatcher | None = None
+        self._watchers: set[Future[Any]] = set()
+
+    async def __aenter__(self) -> AsyncioRunner:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def start(self, index: int, aw: Awaitable[Any]) -> None:
+        if asyncio.iscoroutine(aw):
+            task = self._loop.create_task(aw)
+            self._owned[task] = index
+            task.add_done_callback(self._owned_done)
+        elif asyncio.isfuture(aw):
+            self._foreign[aw] = index
+            aw.add_done_callback(self._foreign_done)
+        elif is_task_handle(aw):
+            if self._handles is None:
+                self._handles = HandleWatcher(self._sink)
+            self._handles.register(aw)
+            watcher = self._loop.create_task(self._handles.watch(index, aw))
+            self._watchers.add(watcher)  # the loop keeps only weak references
+            watcher.add_done_callback(self._watchers.discard)
+        else:
+            task = self._loop.create_task(_await(aw))
+            self._owned[task] = index
+            task.add_done_callback(self._owned_done)
+
+    def abort(self) -> None:
+        for future in (*self._owned, *self._foreign):
+            if future.cancel():
+                self._cancelled.add(future)
+        if self._handles is not None:
+            self._handles.abort()
+
+    def _owned_done(self, task: Future[Any]) -> None:
+        self._report(self._owned.pop(task), task)
+
+    def _foreign_done(self, future: Future[Any]) -> None:
+        self._report(self._foreign.pop(future), future)
+
+    def _report(self, index: int, future: Future[Any]) -> None:
+        sink = self._sink
+        if future.cancelled():
+            by_us = future in self._cancelled
+            self._cancelled.discard(future)
+            sink.input_cancelled(index, _cancelled_error(future), by_us=by_us)
+            return
+        error = future.exception()
+        if error is None:
+            sink.input_returned(index, future.result())
+        else:
+            sink.input_raised(index, error)
+
+
+async def _await(aw: Awaitable[Any]) -> Any:
+    return await aw
+
+
+def _cancelled_error(future: Future[Any]) -> CancelledError | None:
+    try:
+        future.result()
+    except CancelledError as exc:
+        return exc
+    return None  # pragma: no cover - only called on cancelled futures

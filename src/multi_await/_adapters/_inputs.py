@@ -1,0 +1,77 @@
+"""Turning what the caller passed into awaitables, checked before anything starts."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Iterable
+from typing import Any
+
+from ._protocols import Backend
+
+ACCEPTED = "a coroutine, an awaitable or an async function taking no arguments"
+
+
+def describe(obj: object) -> str:
+    """A short name for *obj* in messages: a task's name, a coroutine's qualname."""
+    get_name = getattr(obj, "get_name", None)
+    if callable(get_name):
+        return f"{type(obj).__name__} {get_name()!r}"
+    qualname = getattr(obj, "__qualname__", None)
+    if isinstance(qualname, str):
+        return f"{type(obj).__name__} {qualname}"
+    return type(obj).__name__
+
+
+def close_coroutines(objects: Iterable[object]) -> None:
+    """Close the coroutine objects among *objects*, so none warns of never being awaited."""
+    for obj in objects:
+        if inspect.iscoroutine(obj):
+            obj.close()
+
+
+def prepare(aws: Iterable[object], backend: Backend) -> list[Awaitable[Any]]:
+    """Check every input and call the async callables, before anything starts.
+
+    Raises ``TypeError`` naming the position and the type of the first bad input,
+    after closing every coroutine object it was given or made, so that no
+    "coroutine was never awaited" warning follows.
+    """
+    given = list(aws)
+    prepared: list[Awaitable[Any]] = []
+    try:
+        seen: dict[int, int] = {}
+        for index, obj in enumerate(given):
+            prepared.append(_awaitable(index, obj, seen))
+            backend.check(index, prepared[-1])
+    except BaseException:
+        close_coroutines(given)
+        close_coroutines(prepared)
+        raise
+    return prepared
+
+
+def _awaitable(index: int, obj: object, seen: dict[int, int]) -> Awaitable[Any]:
+    if inspect.isawaitable(obj):
+        first = seen.setdefault(id(obj), index)
+        if first != index:
+            raise TypeError(
+                f"input {index} is the same {describe(obj)} object as input {first}; "
+                "an awaitable can be given only once"
+            )
+        return obj
+    if callable(obj):
+        try:
+            made = obj()
+        except TypeError as exc:
+            raise TypeError(
+                f"input {index}: calling {describe(obj)} raised {exc!r}; "
+                f"expected {ACCEPTED}"
+            ) from exc
+        if inspect.isawaitable(made):
+            return made
+        close_coroutines([made])
+        raise TypeError(
+            f"input {index}: calling {describe(obj)} returned "
+            f"{type(made).__name__}, which is not awaitable; expected {ACCEPTED}"
+        )
+    raise TypeError(f"input {index} is {type(obj).__name__}; expected {ACCEPTED}")

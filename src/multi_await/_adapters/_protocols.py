@@ -1,0 +1,65 @@
+"""What the abort engine and the backend adapters promise each other."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from types import TracebackType
+from typing import Any, Protocol
+
+
+class Sink(Protocol):
+    """Receives the outcome of each input; the engine implements it.
+
+    Adapters call exactly one of these methods per started input, synchronously, from
+    the event loop's thread, as soon as the input has finished.
+    """
+
+    def input_returned(self, index: int, value: Any) -> None: ...
+
+    def input_raised(self, index: int, error: BaseException) -> None: ...
+
+    def input_cancelled(
+        self, index: int, error: BaseException | None, *, by_us: bool
+    ) -> None: ...
+
+
+class Runner(Protocol):
+    """Runs the inputs of one call with the backend's own primitives.
+
+    Used as an async context manager around the engine's work: on Trio it holds the
+    nursery. The engine only leaves the block once every started input has finished.
+    """
+
+    async def __aenter__(self) -> Runner: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def start(self, index: int, aw: Awaitable[Any]) -> None:
+        """Start running input *index*; report its outcome to the sink when done."""
+
+    def abort(self) -> None:
+        """Cancel every started input that has not finished. Called at most once."""
+
+
+class Backend(Protocol):
+    """One running event loop library, as the engine needs to know it."""
+
+    #: The backend's cancellation exception class.
+    cancelled: type[BaseException]
+    #: Whether inputs can keep running with no ``async with`` block around them
+    #: (asyncio tasks can; Trio tasks need an open nursery).
+    runs_unscoped: bool
+
+    def check(self, index: int, aw: object) -> None:
+        """Raise ``TypeError`` if *aw* cannot be awaited on this backend."""
+
+    def runner(self, sink: Sink) -> Runner:
+        """A new runner that reports to *sink*."""
+
+    def done_item(self, aw: object) -> object | None:
+        """The object to hand back as *aw*'s done item, if the backend has one."""

@@ -1,0 +1,55 @@
+"""Adapter for AnyIO ``TaskHandle`` inputs: tasks already running in a task group.
+
+Such a task belongs to somebody else's task group. multi_await never awaits it in a
+way that could cancel it twice: it watches it from a shielded scope, and on abort
+asks it to stop exactly once with ``TaskHandle.cancel()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+
+from ._protocols import Sink
+
+try:
+    from anyio import TaskHandle  # AnyIO 4.14+
+except ImportError:  # pragma: no cover - depends on the installed AnyIO
+    TaskHandle = None  # type: ignore[assignment,misc]
+
+
+def is_task_handle(obj: object) -> bool:
+    return TaskHandle is not None and isinstance(obj, TaskHandle)
+
+
+class HandleWatcher:
+    """Watches the task handles of one call and cancels each of them at most once."""
+
+    __slots__ = ("_cancelled", "_handles", "_sink")
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+        self._handles: list[Any] = []
+        self._cancelled: set[int] = set()
+
+    def register(self, handle: Any) -> None:
+        """Make :meth:`abort` cancel *handle*; call before starting :meth:`watch`."""
+        self._handles.append(handle)
+
+    async def watch(self, index: int, handle: Any) -> None:
+        with anyio.CancelScope(shield=True):
+            await handle.wait()
+        status = handle.status
+        if status is TaskHandle.Status.FINISHED:
+            self._sink.input_returned(index, handle.return_value)
+        elif status is TaskHandle.Status.FAILED:
+            self._sink.input_raised(index, handle.exception)
+        else:
+            self._sink.input_cancelled(index, None, by_us=id(handle) in self._cancelled)
+
+    def abort(self) -> None:
+        for handle in self._handles:
+            if handle.status is TaskHandle.Status.PENDING:
+                self._cancelled.add(id(handle))
+                handle.cancel()

@@ -1,0 +1,88 @@
+"""Adapter for Trio: inputs run in one Trio nursery, opened by the engine's runner.
+
+Every input runs in a small wrapper task that reports its outcome to the engine and
+never raises, so that no exception ever leaves the nursery (in Trio's strict mode it
+would come out wrapped in an exception group). Abort cancels the nursery's scope:
+Trio's own level-triggered cancellation, which honours shielded scopes inside inputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from types import TracebackType
+from typing import Any
+
+import trio
+
+from .._errors import is_cancellation
+from ._inputs import describe
+from ._protocols import Sink
+from ._task_handles import HandleWatcher, is_task_handle
+
+
+class TrioBackend:
+    runs_unscoped = False
+    cancelled = trio.Cancelled
+
+    __slots__ = ()
+
+    def check(self, index: int, aw: object) -> None:
+        if asyncio.isfuture(aw):
+            raise TypeError(
+                f"input {index} is an asyncio {describe(aw)}, which cannot be awaited "
+                "under Trio; pass a coroutine or an async function instead"
+            )
+
+    def runner(self, sink: Sink) -> TrioRunner:
+        return TrioRunner(sink)
+
+    def done_item(self, aw: object) -> object | None:
+        return None
+
+
+class TrioRunner:
+    __slots__ = ("_handles", "_manager", "_nursery", "_sink")
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+        self._manager = trio.open_nursery()
+        self._handles: HandleWatcher | None = None
+
+    async def __aenter__(self) -> TrioRunner:
+        self._nursery = await self._manager.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._manager.__aexit__(exc_type, exc, tb)
+
+    def start(self, index: int, aw: Awaitable[Any]) -> None:
+        if is_task_handle(aw):
+            if self._handles is None:
+                self._handles = HandleWatcher(self._sink)
+            self._handles.register(aw)
+            self._nursery.start_soon(self._handles.watch, index, aw)
+        else:
+            self._nursery.start_soon(_run, self._sink, index, aw)
+
+    def abort(self) -> None:
+        self._nursery.cancel_scope.cancel()
+        if self._handles is not None:
+            self._handles.abort()
+
+
+async def _run(sink: Sink, index: int, aw: Awaitable[Any]) -> None:
+    try:
+        value = await aw
+    except BaseException as exc:
+        if is_cancellation(exc, trio.Cancelled):
+            sink.input_cancelled(index, exc, by_us=True)
+        else:
+            sink.input_raised(index, exc)
+    else:
+        sink.input_returned(index, value)

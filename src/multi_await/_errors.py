@@ -1,0 +1,82 @@
+"""The errors multi_await raises, and how failures found during an abort travel."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
+
+__all__ = ["InputCancelledError", "attach_secondary_errors", "secondary_errors"]
+
+_SECONDARY = "__multi_await_secondary_errors__"
+
+
+class InputCancelledError(Exception):
+    """An input was cancelled by something other than multi_await.
+
+    Only the caller may cancel a multi_await call. When an input is cancelled from
+    elsewhere (say, somebody holds the :class:`asyncio.Task` you passed and calls
+    ``cancel()`` on it), the call treats that as a failure of the input: it aborts
+    the rest and raises this exception, so that the caller never sees a bare
+    cancellation that would make it look cancelled itself.
+
+    The cancellation exception the input finished with is the ``__cause__``.
+
+    .. versionadded:: 2.0
+    """
+
+    def __init__(self, index: int, description: str) -> None:
+        super().__init__(
+            f"input {index} ({description}) was cancelled by something other than "
+            "multi_await"
+        )
+        #: Position of the input among the inputs of the call.
+        self.index = index
+
+
+def secondary_errors(exc: BaseException) -> tuple[BaseException, ...]:
+    """Return the failures multi_await attached to *exc*, in the order they happened.
+
+    When a call aborts, inputs may fail again while they are being cancelled (a
+    ``finally`` block that raises, for example). Those failures are not lost: they
+    are attached to the exception the call raises. Printing its traceback shows
+    them (as notes), and this function returns the exception objects themselves.
+
+    Returns an empty tuple for an exception that carries none.
+
+    .. versionadded:: 2.0
+    """
+    return tuple(getattr(exc, _SECONDARY, ()))
+
+
+def attach_secondary_errors(
+    primary: BaseException,
+    others: Sequence[BaseException],
+    describe: Sequence[str],
+) -> None:
+    """Attach *others* (failures of the inputs named by *describe*) to *primary*."""
+    setattr(primary, _SECONDARY, (*secondary_errors(primary), *others))
+    for error, name in zip(others, describe):
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        _add_note(primary, f"\nmulti_await: {name} also failed:\n{text.rstrip()}")
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:  # the exceptiongroup backport prints __notes__ on Python 3.10
+        notes = getattr(exc, "__notes__", None)
+        if notes is None:
+            notes = []
+            exc.__notes__ = notes  # type: ignore[attr-defined]
+        notes.append(note)
+
+
+def is_cancellation(exc: BaseException, cancelled: type[BaseException]) -> bool:
+    """True if *exc* is a cancellation, or a group holding nothing but cancellations."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(is_cancellation(inner, cancelled) for inner in exc.exceptions)
+    return isinstance(exc, cancelled)

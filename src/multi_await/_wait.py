@@ -1,0 +1,113 @@
+"""``wait_or_abort``: :func:`asyncio.wait` with abort semantics, on any backend."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from typing import Any, Generic, Literal
+
+from ._adapters._inputs import close_coroutines
+from ._core._abort import RETURNED, AbortEngine, list_inputs
+from ._types import Input, T
+
+#: Return when every input has finished (the default).
+ALL_COMPLETED: Literal["ALL_COMPLETED"] = "ALL_COMPLETED"
+#: Return as soon as one input finishes; the others are cancelled and awaited.
+FIRST_COMPLETED: Literal["FIRST_COMPLETED"] = "FIRST_COMPLETED"
+#: Accepted for parity with :func:`asyncio.wait`: the first exception aborts the
+#: rest anyway, so this behaves as :data:`ALL_COMPLETED`.
+FIRST_EXCEPTION: Literal["FIRST_EXCEPTION"] = "FIRST_EXCEPTION"
+
+_RETURN_WHEN = (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION)
+
+
+class Done(Generic[T]):
+    """The done item of an input that finished with a result.
+
+    It answers like a finished :class:`asyncio.Future`: :meth:`result`,
+    :meth:`exception`, :meth:`done`, :meth:`cancelled`, and ``await done`` gives
+    the result. :attr:`index` is the position of its input.
+
+    .. versionadded:: 2.0
+    """
+
+    __slots__ = ("_value", "index")
+
+    def __init__(self, index: int, value: T) -> None:
+        self.index = index
+        self._value = value
+
+    def result(self) -> T:
+        return self._value
+
+    def exception(self) -> BaseException | None:
+        return None
+
+    def done(self) -> bool:
+        return True
+
+    def cancelled(self) -> bool:
+        return False
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        return self._value
+        yield  # makes this a generator: awaiting a Done never suspends
+
+    def __repr__(self) -> str:
+        return f"<Done index={self.index} result={self._value!r}>"
+
+
+async def wait_or_abort(
+    aws: Iterable[Input[T]],
+    timeout: float | None = None,
+    *,
+    return_when: str = ALL_COMPLETED,
+) -> list[Any]:
+    """Wait for *aws* like :func:`asyncio.wait`, but never leave anything running.
+
+    Returns the done items of the inputs that finished with a result, in input
+    order. Each done item supports ``.result()``, ``.exception()``, ``.done()``,
+    ``.cancelled()`` and ``await``; where an input was an :class:`asyncio.Task` or
+    :class:`asyncio.Future`, its done item is that same object, so 1.x code such as
+    ``for t in done: await t`` keeps working. Other inputs give a :class:`Done`.
+
+    - :data:`ALL_COMPLETED` (and :data:`FIRST_EXCEPTION`): every input returned, so
+      every input is in the list. A failure cancels the rest, waits for them and is
+      raised, as in :func:`gather_or_abort`.
+    - :data:`FIRST_COMPLETED`: returns once one input has finished; every other
+      input has been cancelled and has finished before the call returns. The list
+      holds the first input, and any other that managed to return meanwhile. If
+      the first one failed, its failure is raised.
+
+    Whatever *return_when* says, no returned item holds an exception: a failure of
+    any input, even one that happens while it is being cancelled, is raised.
+
+    :param aws: an iterable of coroutines, awaitables or async callables
+    :param timeout: seconds before every input is cancelled, awaited, and
+        :exc:`TimeoutError` is raised; ``None`` for no limit
+    :param return_when: :data:`ALL_COMPLETED`, :data:`FIRST_COMPLETED` or
+        :data:`FIRST_EXCEPTION` (the equal :mod:`asyncio` constants work too)
+    :raises TypeError: before anything starts, if an input is not awaitable
+    :raises ValueError: if *return_when* is unknown or *timeout* is NaN
+    :raises TimeoutError: if *timeout* expired first
+
+    .. versionadded:: 2.0
+    """
+    given = list_inputs(aws)
+    if return_when not in _RETURN_WHEN:
+        close_coroutines(given)
+        raise ValueError(
+            f"return_when must be ALL_COMPLETED, FIRST_COMPLETED or FIRST_EXCEPTION, "
+            f"not {return_when!r}"
+        )
+    engine = AbortEngine(given, timeout, stop_after_first=return_when == FIRST_COMPLETED)
+    await engine.run()
+    return [
+        _done_item(engine, index, value)
+        for index, (status, value) in enumerate(zip(engine.status, engine.values))
+        if status == RETURNED
+    ]
+
+
+def _done_item(engine: AbortEngine, index: int, value: Any) -> Any:
+    native = engine.done_item(index)
+    return Done(index, value) if native is None else native
