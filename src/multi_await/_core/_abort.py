@@ -196,10 +196,10 @@ class AbortEngine:
         runner = self._runner
         if runner is None:
             return
-        self._runner = None
         if self._running:
             self._abort(Reason.INTERRUPTED, exc)
         await self._drain()
+        self._runner = None
         await runner.__aexit__(None, None, None)
         error = self._outcome()
         if error is not None and error is not exc:

@@ -1,0 +1,85 @@
+"""Every async test runs on each backend; asyncio's exception handler must stay silent."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+#: Each call of asyncio's exception handler ("Task exception was never retrieved"...).
+HANDLER_CALLS: list[dict[str, Any]] = []
+
+
+def _record(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    HANDLER_CALLS.append(context)
+
+
+def _loop_factory(
+    make: Callable[[], asyncio.AbstractEventLoop], eager: bool = False
+) -> Callable[[], asyncio.AbstractEventLoop]:
+    def factory() -> asyncio.AbstractEventLoop:
+        loop = make()
+        loop.set_exception_handler(_record)
+        if eager:
+            loop.set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined]
+        return loop
+
+    return factory
+
+
+def _backends() -> list[Any]:
+    params = [
+        pytest.param(
+            ("asyncio", {"debug": True, "loop_factory": _loop_factory(asyncio.new_event_loop)}),
+            id="asyncio",
+        )
+    ]
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop does not build everywhere
+        pass
+    else:
+        params.append(
+            pytest.param(
+                ("asyncio", {"debug": True, "loop_factory": _loop_factory(uvloop.new_event_loop)}),
+                id="asyncio+uvloop",
+            )
+        )
+    if sys.version_info >= (3, 12):
+        params.append(
+            pytest.param(
+                (
+                    "asyncio",
+                    {
+                        "debug": True,
+                        "loop_factory": _loop_factory(asyncio.new_event_loop, eager=True),
+                    },
+                ),
+                id="asyncio+eager",
+            )
+        )
+    params.append(pytest.param(("trio", {}), id="trio"))
+    return params
+
+
+BACKENDS = _backends()
+ASYNCIO_BACKENDS = [param for param in BACKENDS if param.values[0][0] == "asyncio"]
+TRIO_BACKENDS = [param for param in BACKENDS if param.values[0][0] == "trio"]
+
+
+@pytest.fixture(params=BACKENDS)
+def anyio_backend(request: pytest.FixtureRequest) -> Any:
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _asyncio_handler_stays_silent() -> Iterator[None]:
+    HANDLER_CALLS.clear()
+    yield
+    gc.collect()
+    calls, HANDLER_CALLS[:] = list(HANDLER_CALLS), []
+    assert not calls, f"asyncio's exception handler was called: {calls}"

@@ -1,0 +1,173 @@
+"""as_completed_or_abort: CONTRACT 2.6."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from multi_await import as_completed_or_abort, secondary_errors
+
+from .conftest import ASYNCIO_BACKENDS, TRIO_BACKENDS
+from .support import Probe
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_values_arrive_in_completion_order() -> None:
+    probe = Probe()
+    count = 6
+    aws = [probe.returns(f"r{i}", i, checkpoints=count - i) for i in range(count)]
+    async with as_completed_or_abort(aws) as completed:
+        values = [value async for value in completed]
+    assert values == list(reversed(range(count)))
+
+
+async def test_indexed_tells_which_input_gave_each_value() -> None:
+    probe = Probe()
+    aws = [probe.returns(f"r{i}", f"v{i}", checkpoints=3 - i) for i in range(3)]
+    async with as_completed_or_abort(aws) as completed:
+        pairs = [pair async for pair in completed.indexed()]
+    assert pairs == [(2, "v2"), (1, "v1"), (0, "v0")]
+
+
+async def test_break_aborts_the_rest_and_waits_for_them() -> None:
+    probe = Probe()
+    aws = [probe.returns("fast", 1, checkpoints=1), probe.sleeps("s0"), probe.sleeps("s1")]
+    async with as_completed_or_abort(aws) as completed:
+        async for value in completed:
+            assert value == 1
+            break
+    assert sorted(probe.cleaned) == ["s0", "s1"]
+    assert probe.all_finished
+
+
+async def test_an_exception_in_the_body_aborts_the_rest_and_propagates() -> None:
+    probe = Probe()
+    error = KeyError("body")
+    with pytest.raises(KeyError) as caught:
+        async with as_completed_or_abort([probe.returns("a", 1), probe.sleeps("s")]) as completed:
+            async for _ in completed:
+                raise error
+    assert caught.value is error
+    assert probe.cleaned == ["s"]
+
+
+async def test_cleanup_failures_are_attached_to_the_bodys_exception() -> None:
+    probe = Probe()
+    error, cleanup_error = KeyError("body"), ValueError("cleanup")
+    with pytest.raises(KeyError) as caught:
+        async with as_completed_or_abort(
+            [probe.returns("a", 1), probe.sleeps("s", cleanup_error=cleanup_error)]
+        ) as completed:
+            async for _ in completed:
+                raise error
+    assert secondary_errors(caught.value) == (cleanup_error,)
+
+
+async def test_a_cleanup_failure_after_break_is_raised() -> None:
+    probe = Probe()
+    cleanup_error = ValueError("cleanup")
+    with pytest.raises(ValueError) as caught:
+        async with as_completed_or_abort(
+            [probe.returns("a", 1), probe.sleeps("s", cleanup_error=cleanup_error)]
+        ) as completed:
+            async for _ in completed:
+                break
+    assert caught.value is cleanup_error
+
+
+async def test_a_failure_comes_from_the_step_that_would_have_produced_it() -> None:
+    probe = Probe()
+    error = RuntimeError("third")
+    aws = [
+        probe.returns("a", "a", checkpoints=1),
+        probe.returns("b", "b", checkpoints=2),
+        probe.fails("f", error, checkpoints=3),
+        probe.sleeps("s"),
+    ]
+    seen = []
+    with pytest.raises(RuntimeError) as caught:
+        async with as_completed_or_abort(aws) as completed:
+            async for value in completed:
+                seen.append(value)
+    assert caught.value is error
+    assert seen == ["a", "b"]
+    assert probe.cleaned == ["s"]
+    assert probe.all_finished
+
+
+async def test_the_rest_are_aborted_before_the_failure_is_raised() -> None:
+    probe = Probe()
+    cleaned_when_raised: list[str] = []
+    with pytest.raises(RuntimeError):
+        async with as_completed_or_abort(
+            [probe.sleeps("s"), probe.fails("f", RuntimeError(), 1)]
+        ) as completed:
+            try:
+                async for _ in completed:
+                    pass
+            finally:
+                cleaned_when_raised.extend(probe.cleaned)
+    assert cleaned_when_raised == ["s"]
+
+
+async def test_timeout_gives_values_that_arrived_in_time_then_raises() -> None:
+    probe = Probe()
+    seen = []
+    with pytest.raises(TimeoutError):
+        async with as_completed_or_abort(
+            [probe.returns("a", 1), probe.sleeps("s")], timeout=0.02
+        ) as completed:
+            async for value in completed:
+                seen.append(value)
+    assert seen == [1]
+    assert probe.cleaned == ["s"]
+
+
+async def test_empty_input_yields_nothing() -> None:
+    async with as_completed_or_abort([]) as completed:
+        assert [value async for value in completed] == []
+
+
+async def test_entering_twice_is_an_error() -> None:
+    probe = Probe()
+    completed = as_completed_or_abort([probe.returns("a", 1)])
+    async with completed:
+        with pytest.raises(RuntimeError, match="only once"):
+            await completed.__aenter__()
+    assert probe.all_finished
+
+
+class TestPlainAsyncFor:
+    @pytest.fixture(params=ASYNCIO_BACKENDS)
+    def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
+        return request.param
+
+    async def test_runs_to_the_end(self) -> None:
+        probe = Probe()
+        aws = [probe.returns(f"r{i}", i, checkpoints=3 - i) for i in range(3)]
+        assert [value async for value in as_completed_or_abort(aws)] == [2, 1, 0]
+        assert probe.all_finished
+
+    async def test_a_failure_aborts_the_rest(self) -> None:
+        probe = Probe()
+        error = RuntimeError()
+        with pytest.raises(RuntimeError) as caught:
+            async for _ in as_completed_or_abort([probe.sleeps("s"), probe.fails("f", error, 1)]):
+                pass
+        assert caught.value is error
+        assert probe.cleaned == ["s"]
+
+
+class TestPlainAsyncForOnTrio:
+    @pytest.fixture(params=TRIO_BACKENDS)
+    def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
+        return request.param
+
+    async def test_is_a_clear_error_and_starts_nothing(self) -> None:
+        probe = Probe()
+        with pytest.raises(RuntimeError, match="async with as_completed_or_abort"):
+            async for _ in as_completed_or_abort([probe.returns("a", 1)]):
+                pass
+        assert probe.started == []
