@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
+import inspect
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import anyio
 import pytest
+
+#: A test that has not finished after this many seconds has hung: fail it.
+HANG_SECONDS = 60
 
 #: Each call of asyncio's exception handler ("Task exception was never retrieved"...).
 HANDLER_CALLS: list[dict[str, Any]] = []
@@ -83,3 +89,18 @@ def _asyncio_handler_stays_silent() -> Iterator[None]:
     gc.collect()
     calls, HANDLER_CALLS[:] = list(HANDLER_CALLS), []
     assert not calls, f"asyncio's exception handler was called: {calls}"
+
+
+def _fail_if_hung(test: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(test)
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        with anyio.fail_after(HANG_SECONDS):
+            return await test(*args, **kwargs)
+
+    return guarded
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
+            item.obj = _fail_if_hung(item.obj)

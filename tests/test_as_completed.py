@@ -171,3 +171,28 @@ class TestPlainAsyncForOnTrio:
             async for _ in as_completed_or_abort([probe.returns("a", 1)]):
                 pass
         assert probe.started == []
+
+
+async def test_the_callers_cancellation_while_iterating_aborts_and_propagates() -> None:
+    import anyio
+
+    probe = Probe()
+    with anyio.move_on_after(0.02) as scope:
+        async with as_completed_or_abort([probe.sleeps("a"), probe.sleeps("b")]) as completed:
+            async for _ in completed:
+                pytest.fail("nothing returns")
+    assert scope.cancelled_caught
+    assert sorted(probe.cleaned) == ["a", "b"]
+
+
+async def test_the_callers_cancellation_in_the_body_aborts_and_propagates() -> None:
+    import anyio
+
+    probe = Probe()
+    with anyio.CancelScope() as scope:
+        async with as_completed_or_abort([probe.returns("a", 1), probe.sleeps("b")]) as completed:
+            async for _ in completed:
+                scope.cancel()
+                await anyio.sleep(0)
+    assert scope.cancelled_caught
+    assert probe.cleaned == ["b"]
