@@ -52,7 +52,7 @@ class Probe:
         finally:
             with anyio.CancelScope(shield=True):
                 for _ in range(cleanup_checkpoints):
-                    await anyio.sleep(0)
+                    await anyio.lowlevel.checkpoint()
             self.cleaned.append(name)
             self.finished.append(name)
             if cleanup_error is not None:

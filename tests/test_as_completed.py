@@ -193,6 +193,6 @@ async def test_the_callers_cancellation_in_the_body_aborts_and_propagates() -> N
         async with as_completed_or_abort([probe.returns("a", 1), probe.sleeps("b")]) as completed:
             async for _ in completed:
                 scope.cancel()
-                await anyio.sleep(0)
+                await anyio.lowlevel.checkpoint()
     assert scope.cancelled_caught
     assert probe.cleaned == ["b"]

@@ -57,13 +57,23 @@ async def _needs_an_argument(x: int) -> int:
 BAD_INPUTS = [
     pytest.param(lambda: 42, r"input 1 is int", id="int"),
     pytest.param(lambda: None, r"input 1 is NoneType", id="none"),
-    pytest.param(lambda: _plain_function, r"input 1: calling .*_plain_function returned int", id="function"),
+    pytest.param(
+        lambda: _plain_function,
+        r"input 1: calling .*_plain_function returned int",
+        id="function",
+    ),
     pytest.param(lambda: _generator(), r"input 1 is generator", id="generator"),
     pytest.param(lambda: _async_generator(), r"input 1 is async_generator", id="async-generator"),
     pytest.param(
-        lambda: _async_generator, r"input 1: calling .*_async_generator returned async_generator", id="async-generator-function"
+        lambda: _async_generator,
+        r"input 1: calling .*_async_generator returned async_generator",
+        id="async-generator-function",
     ),
-    pytest.param(lambda: _needs_an_argument, r"input 1: calling .*_needs_an_argument raised", id="missing-argument"),
+    pytest.param(
+        lambda: _needs_an_argument,
+        r"input 1: calling .*_needs_an_argument raised",
+        id="missing-argument",
+    ),
 ]
 
 
@@ -87,7 +97,7 @@ async def test_the_same_coroutine_twice_is_a_type_error(
 ) -> None:
     probe = Probe()
     coro = probe.returns("twice")
-    with pytest.raises(TypeError, match="input 1 is the same coroutine .* as input 0"):
+    with pytest.raises(TypeError, match=r"input 1 is the same coroutine .* as input 0"):
         await primitive([coro, coro])
     assert probe.started == []
     assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
@@ -144,7 +154,7 @@ class TestAsyncioOnly:
         try:
             future = other.create_future()
             coro = Probe().returns("a")
-            with pytest.raises(TypeError, match="input 1 .* belongs to another event loop"):
+            with pytest.raises(TypeError, match=r"input 1 .* belongs to another event loop"):
                 await gather_or_abort(coro, future)
             assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
         finally:
@@ -160,7 +170,7 @@ class TestTrioOnly:
         loop = asyncio.new_event_loop()
         try:
             future = loop.create_future()
-            with pytest.raises(TypeError, match="input 0 is an asyncio Future.*under Trio"):
+            with pytest.raises(TypeError, match=r"input 0 is an asyncio Future.*under Trio"):
                 await gather_or_abort(future)
         finally:
             loop.close()

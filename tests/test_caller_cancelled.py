@@ -61,9 +61,7 @@ async def test_a_failure_during_the_abort_outranks_the_callers_cancellation() ->
     probe = Probe()
     cleanup_error = ValueError("cleanup")
     with pytest.raises(ValueError) as caught, anyio.move_on_after(0.02):
-        await gather_or_abort(
-            probe.sleeps("a", cleanup_error=cleanup_error), probe.sleeps("b")
-        )
+        await gather_or_abort(probe.sleeps("a", cleanup_error=cleanup_error), probe.sleeps("b"))
     assert caught.value is cleanup_error
     assert sorted(probe.cleaned) == ["a", "b"]
 

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from multi_await import InputCancelledError, gather_or_abort, wait_or_abort
@@ -23,7 +24,9 @@ class TestAsyncioTasks:
 
     async def test_results_of_running_tasks_are_gathered(self) -> None:
         probe = Probe()
-        tasks = [asyncio.create_task(probe.returns(f"t{i}", i, checkpoints=3 - i)) for i in range(3)]
+        tasks = [
+            asyncio.create_task(probe.returns(f"t{i}", i, checkpoints=3 - i)) for i in range(3)
+        ]
         assert await gather_or_abort(*tasks) == [0, 1, 2]
 
     async def test_a_foreign_task_is_cancelled_once_so_its_awaiting_cleanup_completes(
@@ -137,7 +140,7 @@ class TestAsyncioTasks:
 class TestTaskHandles:
     async def test_the_result_of_a_task_handle_is_gathered(self) -> None:
         async def seven() -> int:
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             return 7
 
         async with anyio.create_task_group() as tg:
@@ -148,7 +151,7 @@ class TestTaskHandles:
         probe = Probe()
 
         async def fail() -> None:
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             raise RuntimeError
 
         async with anyio.create_task_group() as tg:
@@ -161,7 +164,7 @@ class TestTaskHandles:
         error = KeyError("k")
 
         async def fail() -> None:
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             raise error
 
         with pytest.raises(BaseException) as group:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from multi_await import gather_or_abort, secondary_errors
@@ -162,7 +163,7 @@ async def test_results_are_plain_values_not_wrapped() -> None:
     marker = object()
 
     async def give() -> object:
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         return marker
 
     (result,) = await gather_or_abort(give())

@@ -30,7 +30,8 @@ async def test_all_completed_returns_every_done_item_in_input_order() -> None:
 async def test_done_items_answer_like_finished_futures() -> None:
     (item,) = await wait_or_abort([Probe().returns("a", "value")])
     assert isinstance(item, Done)
-    assert item.done() and not item.cancelled()
+    assert item.done()
+    assert not item.cancelled()
     assert item.exception() is None
     assert item.result() == "value"
     assert await item == "value"

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 
 from multi_await import gather_or_abort
 
-Gather = Callable[..., Coroutine[Any, Any, Any]]
+Gather = Callable[..., Awaitable[Any]]
 
 
 class Story:

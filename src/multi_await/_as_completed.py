@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Generic
 
@@ -74,7 +74,7 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
 
     def indexed(self) -> AsyncIterator[tuple[int, T]]:
         """Iterate ``(index, value)`` pairs: which input (by position) gave each value."""
-        return _Indexed(self)
+        return _Indexed(self._next)
 
     async def _next(self) -> tuple[int, T]:
         engine = self._engine
@@ -108,13 +108,13 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
 
 
 class _Indexed(Generic[T]):
-    __slots__ = ("_owner",)
+    __slots__ = ("_next",)
 
-    def __init__(self, owner: as_completed_or_abort[T]) -> None:
-        self._owner = owner
+    def __init__(self, next_pair: Callable[[], Awaitable[tuple[int, T]]]) -> None:
+        self._next = next_pair
 
     def __aiter__(self) -> _Indexed[T]:
         return self
 
     async def __anext__(self) -> tuple[int, T]:
-        return await self._owner._next()
+        return await self._next()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import cast
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
@@ -30,8 +31,7 @@ class InputCancelledError(Exception):
 
     def __init__(self, index: int, description: str) -> None:
         super().__init__(
-            f"input {index} ({description}) was cancelled by something other than "
-            "multi_await"
+            f"input {index} ({description}) was cancelled by something other than multi_await"
         )
         #: Position of the input among the inputs of the call.
         self.index = index
@@ -59,7 +59,7 @@ def attach_secondary_errors(
 ) -> None:
     """Attach *others* (failures of the inputs named by *describe*) to *primary*."""
     setattr(primary, _SECONDARY, (*secondary_errors(primary), *others))
-    for error, name in zip(others, describe):
+    for error, name in zip(others, describe, strict=True):
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         _add_note(primary, f"\nmulti_await: {name} also failed:\n{text.rstrip()}")
 
@@ -68,7 +68,7 @@ def _add_note(exc: BaseException, note: str) -> None:
     if sys.version_info >= (3, 11):
         exc.add_note(note)
     else:  # the exceptiongroup backport prints __notes__ on Python 3.10
-        notes = getattr(exc, "__notes__", None)
+        notes: list[str] | None = getattr(exc, "__notes__", None)
         if notes is None:
             notes = []
             exc.__notes__ = notes  # type: ignore[attr-defined]
@@ -78,5 +78,6 @@ def _add_note(exc: BaseException, note: str) -> None:
 def is_cancellation(exc: BaseException, cancelled: type[BaseException]) -> bool:
     """True if *exc* is a cancellation, or a group holding nothing but cancellations."""
     if isinstance(exc, BaseExceptionGroup):
-        return all(is_cancellation(inner, cancelled) for inner in exc.exceptions)
+        inner = cast("tuple[BaseException, ...]", exc.exceptions)  # pyright: ignore[reportUnknownMemberType]
+        return all(is_cancellation(error, cancelled) for error in inner)
     return isinstance(exc, cancelled)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar, Union
+from typing import TypeVar
 
 T = TypeVar("T")
 T1 = TypeVar("T1")
@@ -16,4 +16,4 @@ T6 = TypeVar("T6")
 #: What every primitive accepts: an awaitable (a coroutine object, an
 #: :class:`asyncio.Task`, any object with ``__await__``) or an async callable that
 #: takes no arguments (the Trio convention).
-Input = Union[Awaitable[T], Callable[[], Awaitable[T]]]
+Input = Awaitable[T] | Callable[[], Awaitable[T]]

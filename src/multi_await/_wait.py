@@ -103,7 +103,7 @@ async def wait_or_abort(
     await engine.run()
     return [
         _done_item(engine, index, value)
-        for index, (status, value) in enumerate(zip(engine.status, engine.values))
+        for index, (status, value) in enumerate(zip(engine.status, engine.values, strict=True))
         if status == RETURNED
     ]
 

@@ -64,8 +64,7 @@ def _awaitable(index: int, obj: object, seen: dict[int, int]) -> Awaitable[Any]:
             made = obj()
         except TypeError as exc:
             raise TypeError(
-                f"input {index}: calling {describe(obj)} raised {exc!r}; "
-                f"expected {ACCEPTED}"
+                f"input {index}: calling {describe(obj)} raised {exc!r}; expected {ACCEPTED}"
             ) from exc
         if inspect.isawaitable(made):
             return made

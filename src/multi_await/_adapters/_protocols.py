@@ -18,9 +18,7 @@ class Sink(Protocol):
 
     def input_raised(self, index: int, error: BaseException) -> None: ...
 
-    def input_cancelled(
-        self, index: int, error: BaseException | None, *, by_us: bool
-    ) -> None: ...
+    def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None: ...
 
 
 class Runner(Protocol):
@@ -41,25 +39,37 @@ class Runner(Protocol):
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         """Start running input *index*; report its outcome to the sink when done."""
+        ...
 
     def abort(self) -> None:
         """Cancel every started input that has not finished. Called at most once."""
+        ...
 
 
 class Backend(Protocol):
     """One running event loop library, as the engine needs to know it."""
 
-    #: The backend's cancellation exception class.
-    cancelled: type[BaseException]
-    #: Whether inputs can keep running with no ``async with`` block around them
-    #: (asyncio tasks can; Trio tasks need an open nursery).
-    runs_unscoped: bool
+    @property
+    def cancelled(self) -> type[BaseException]:
+        """The backend's cancellation exception class."""
+        ...
+
+    @property
+    def runs_unscoped(self) -> bool:
+        """Whether inputs can keep running with no ``async with`` block around them.
+
+        asyncio tasks can; Trio tasks need an open nursery.
+        """
+        ...
 
     def check(self, index: int, aw: object) -> None:
         """Raise ``TypeError`` if *aw* cannot be awaited on this backend."""
+        ...
 
     def runner(self, sink: Sink) -> Runner:
         """A new runner that reports to *sink*."""
+        ...
 
     def done_item(self, aw: object) -> object | None:
         """The object to hand back as *aw*'s done item, if the backend has one."""
+        ...

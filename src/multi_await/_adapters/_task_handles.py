@@ -7,20 +7,23 @@ asks it to stop exactly once with ``TaskHandle.cancel()``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import anyio
 
 from ._protocols import Sink
 
-try:
-    from anyio import TaskHandle  # AnyIO 4.14+
-except ImportError:  # pragma: no cover - depends on the installed AnyIO
-    TaskHandle = None  # type: ignore[assignment,misc]
+if TYPE_CHECKING:
+    from anyio import TaskHandle
+
+    _HANDLE_TYPES = (TaskHandle,)
+else:  # TaskHandle is AnyIO 4.14+
+    TaskHandle = getattr(anyio, "TaskHandle", None)
+    _HANDLE_TYPES = () if TaskHandle is None else (TaskHandle,)
 
 
-def is_task_handle(obj: object) -> bool:
-    return TaskHandle is not None and isinstance(obj, TaskHandle)
+def is_task_handle(obj: object) -> TypeGuard[TaskHandle[Any, Any]]:
+    return isinstance(obj, _HANDLE_TYPES)
 
 
 class HandleWatcher:
@@ -30,21 +33,21 @@ class HandleWatcher:
 
     def __init__(self, sink: Sink) -> None:
         self._sink = sink
-        self._handles: list[Any] = []
+        self._handles: list[TaskHandle[Any, Any]] = []
         self._cancelled: set[int] = set()
 
-    def register(self, handle: Any) -> None:
+    def register(self, handle: TaskHandle[Any, Any]) -> None:
         """Make :meth:`abort` cancel *handle*; call before starting :meth:`watch`."""
         self._handles.append(handle)
 
-    async def watch(self, index: int, handle: Any) -> None:
+    async def watch(self, index: int, handle: TaskHandle[Any, Any]) -> None:
         with anyio.CancelScope(shield=True):
             await handle.wait()
         status = handle.status
         if status is TaskHandle.Status.FINISHED:
             self._sink.input_returned(index, handle.return_value)
         elif status is TaskHandle.Status.FAILED:
-            self._sink.input_raised(index, handle.exception)
+            self._sink.input_raised(index, handle.exception)  # type: ignore[arg-type]
         else:
             self._sink.input_cancelled(index, None, by_us=id(handle) in self._cancelled)
 

@@ -34,12 +34,14 @@ class Reason(enum.Enum):
     INTERRUPTED = enum.auto()  #: the caller was cancelled, interrupted or left early
 
 
-def check_timeout(timeout: float | None) -> float:
+def check_timeout(timeout: object) -> float:
     """Validate a ``timeout=`` argument; return it in seconds (``inf`` for none)."""
     if timeout is None:
         return math.inf
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
+        raise TypeError(
+            f"timeout must be a number of seconds or None, not {type(timeout).__name__}"
+        )
     if math.isnan(timeout):
         raise ValueError("timeout must not be NaN")
     return float(timeout)
@@ -140,8 +142,9 @@ class AbortEngine:
     async def run(self) -> None:
         """Start every input, wait until all finished, raise as the contract says."""
         await self.open()
+        timer = anyio.CancelScope(deadline=self._deadline)
         try:
-            with anyio.CancelScope(deadline=self._deadline) as timer:
+            with timer:
                 while self._running and self._reason is None:
                     await self._sleep()
         except BaseException as exc:  # the caller's cancellation, or an interrupt
