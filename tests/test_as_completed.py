@@ -196,3 +196,21 @@ async def test_the_callers_cancellation_in_the_body_aborts_and_propagates() -> N
                 await anyio.lowlevel.checkpoint()
     assert scope.cancelled_caught
     assert probe.cleaned == ["b"]
+
+
+async def test_a_failure_does_not_interrupt_the_body_it_surfaces_at_the_next_step() -> None:
+    import anyio.lowlevel
+
+    probe = Probe()
+    error = RuntimeError("late")
+    bodies_completed = 0
+    with pytest.raises(RuntimeError) as caught:
+        async with as_completed_or_abort(
+            [probe.returns("a", 1), probe.fails("f", error, checkpoints=3)]
+        ) as completed:
+            async for _ in completed:
+                for _ in range(10):
+                    await anyio.lowlevel.checkpoint()
+                bodies_completed += 1
+    assert caught.value is error
+    assert bodies_completed == 1

@@ -1,9 +1,14 @@
-"""Adapter for Trio: inputs run in one Trio nursery, opened by the engine's runner.
+"""Adapter for Trio: inputs run in a Trio nursery held by a host task.
 
 Every input runs in a small wrapper task that reports its outcome to the engine and
-never raises, so that no exception ever leaves the nursery (in Trio's strict mode it
-would come out wrapped in an exception group). Abort cancels the nursery's scope:
+never raises, so that no exception ever leaves a nursery (in Trio's strict mode it
+would come out wrapped in an exception group). Abort cancels the inputs' nursery:
 Trio's own level-triggered cancellation, which honours shielded scopes inside inputs.
+
+The inputs' nursery is opened by a host task in an outer nursery rather than around
+the caller's own code, so that aborting the inputs does not cancel the caller's
+``async with as_completed_or_abort(...)`` body: as on asyncio, the body learns of a
+failure from the iteration step that would have produced it.
 """
 
 from __future__ import annotations
@@ -42,15 +47,17 @@ class TrioBackend:
 
 
 class TrioRunner:
-    __slots__ = ("_handles", "_manager", "_nursery", "_sink")
+    __slots__ = ("_closing", "_handles", "_manager", "_nursery", "_sink")
 
     def __init__(self, sink: Sink) -> None:
         self._sink = sink
         self._manager = trio.open_nursery()
+        self._closing = trio.Event()
         self._handles: HandleWatcher | None = None
 
     async def __aenter__(self) -> TrioRunner:
-        self._nursery = await self._manager.__aenter__()
+        host_nursery = await self._manager.__aenter__()
+        self._nursery = await host_nursery.start(self._host)
         return self
 
     async def __aexit__(
@@ -59,7 +66,15 @@ class TrioRunner:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._closing.set()
         await self._manager.__aexit__(exc_type, exc, tb)
+
+    async def _host(self, *, task_status: trio.TaskStatus[trio.Nursery]) -> None:
+        async with trio.open_nursery() as nursery:
+            task_status.started(nursery)
+            # The engine closes the runner only once every input has finished.
+            with trio.CancelScope(shield=True):
+                await self._closing.wait()
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         if is_task_handle(aw):
