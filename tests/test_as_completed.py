@@ -206,7 +206,7 @@ async def test_a_failure_does_not_interrupt_the_body_it_surfaces_at_the_next_ste
     bodies_completed = 0
     with pytest.raises(RuntimeError) as caught:
         async with as_completed_or_abort(
-            [probe.returns("a", 1), probe.fails("f", error, checkpoints=3)]
+            [probe.returns("a", 1), probe.fails("f", error, checkpoints=3), probe.sleeps("s")]
         ) as completed:
             async for _ in completed:
                 for _ in range(10):
@@ -214,3 +214,4 @@ async def test_a_failure_does_not_interrupt_the_body_it_surfaces_at_the_next_ste
                 bodies_completed += 1
     assert caught.value is error
     assert bodies_completed == 1
+    assert probe.cleaned == ["s"]
