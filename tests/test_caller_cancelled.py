@@ -157,3 +157,19 @@ class TestTrio:
                     assert type(exc) is trio.Cancelled
                     raise
         assert probe.cleaned == ["a"]
+
+
+class TestClosedCoroutine:
+    @pytest.fixture(params=ASYNCIO_BACKENDS)
+    def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
+        return request.param
+
+    async def test_closing_the_calls_coroutine_cancels_the_inputs(self) -> None:
+        probe = Probe()
+        call = gather_or_abort(probe.sleeps("a"))
+        call.send(None)  # runs until the call waits for its input
+        await anyio.wait_all_tasks_blocked()
+        assert probe.started == ["a"]
+        call.close()  # what happens to a coroutine destroyed while suspended
+        await anyio.wait_all_tasks_blocked()
+        assert probe.cleaned == ["a"]

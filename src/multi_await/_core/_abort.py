@@ -142,15 +142,8 @@ class AbortEngine:
     async def run(self) -> None:
         """Start every input, wait until all finished, raise as the contract says."""
         await self.open()
-        timer = anyio.CancelScope(deadline=self._deadline)
-        try:
-            with timer:
-                while self._running and self._reason is None:
-                    await self._sleep()
-        except BaseException as exc:  # the caller's cancellation, or an interrupt
-            self._abort(Reason.INTERRUPTED, exc)
-        if timer.cancelled_caught:
-            self._abort(Reason.TIMEOUT, self._timeout_error())
+        while self._running and self._reason is None:
+            await self._wait_for_news()
         await self.close()
 
     # -- step by step, for as_completed_or_abort ---------------------------------
@@ -175,14 +168,7 @@ class AbortEngine:
         """
         order = self.order
         while not order and self._running and self._reason is None:
-            try:
-                with anyio.CancelScope(deadline=self._deadline) as timer:
-                    await self._sleep()
-            except BaseException as exc:  # the caller's cancellation, or an interrupt
-                self._abort(Reason.INTERRUPTED, exc)
-                break
-            if timer.cancelled_caught:
-                self._abort(Reason.TIMEOUT, self._timeout_error())
+            await self._wait_for_news()
         if order and self._reason is not Reason.INTERRUPTED:
             index = order.popleft()
             if self.status[index] == RETURNED:
@@ -258,6 +244,20 @@ class AbortEngine:
             self._runner.abort()
         self._wake()
 
+    async def _wait_for_news(self) -> None:
+        """Sleep until an input wakes us; abort on the deadline or an interruption."""
+        timer = anyio.CancelScope(deadline=self._deadline)
+        try:
+            with timer:
+                await self._sleep()
+        except GeneratorExit:  # our coroutine is being closed: no await is possible
+            self._abort(Reason.INTERRUPTED, None)
+            raise
+        except BaseException as exc:  # the caller's cancellation, or an interrupt
+            self._abort(Reason.INTERRUPTED, exc)
+        if timer.cancelled_caught:
+            self._abort(Reason.TIMEOUT, self._timeout_error())
+
     async def _sleep(self) -> None:
         self._wakeup = event = anyio.Event()
         await event.wait()
@@ -274,6 +274,8 @@ class AbortEngine:
             while self._running:
                 try:
                     await self._sleep()
+                except GeneratorExit:
+                    raise
                 except BaseException as exc:  # asyncio's own cancel() pierces shields
                     self._abort(Reason.INTERRUPTED, exc)
 
