@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from asyncio import AbstractEventLoop, CancelledError, Future
 from collections.abc import Awaitable
-from types import TracebackType
+from types import CoroutineType, TracebackType
 from typing import Any
 
 from ._inputs import describe
@@ -68,7 +68,7 @@ class AsyncioRunner:
         return None
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
-        if asyncio.iscoroutine(aw):
+        if type(aw) is CoroutineType or asyncio.iscoroutine(aw):
             task = self._loop.create_task(aw)
             self._owned[task] = index
             task.add_done_callback(self._owned_done)

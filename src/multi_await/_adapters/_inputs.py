@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Iterable
+from types import CoroutineType
 from typing import Any
 
 from ._protocols import Backend
@@ -39,10 +40,13 @@ def prepare(aws: Iterable[object], backend: Backend) -> list[Awaitable[Any]]:
     given = list(aws)
     prepared: list[Awaitable[Any]] = []
     try:
-        seen: dict[int, int] = {}
         for index, obj in enumerate(given):
-            prepared.append(_awaitable(index, obj, seen))
-            backend.check(index, prepared[-1])
+            if type(obj) is CoroutineType:  # the common case, checked cheaply
+                prepared.append(obj)
+            else:
+                prepared.append(_awaitable(index, obj))
+                backend.check(index, prepared[-1])
+        _refuse_repeats(given, prepared)
     except BaseException:
         close_coroutines(given)
         close_coroutines(prepared)
@@ -50,14 +54,24 @@ def prepare(aws: Iterable[object], backend: Backend) -> list[Awaitable[Any]]:
     return prepared
 
 
-def _awaitable(index: int, obj: object, seen: dict[int, int]) -> Awaitable[Any]:
+def _refuse_repeats(given: list[object], prepared: list[Awaitable[Any]]) -> None:
+    """An awaitable can be awaited once: refuse one given twice (a callable may repeat)."""
+    awaitables = [obj for obj, aw in zip(given, prepared, strict=False) if obj is aw]
+    if len({id(obj) for obj in awaitables}) == len(awaitables):
+        return
+    first_index: dict[int, int] = {}
+    for index, obj in enumerate(given):
+        if obj is prepared[index]:
+            first = first_index.setdefault(id(obj), index)
+            if first != index:
+                raise TypeError(
+                    f"input {index} is the same {describe(obj)} object as input {first}; "
+                    "an awaitable can be given only once"
+                )
+
+
+def _awaitable(index: int, obj: object) -> Awaitable[Any]:
     if inspect.isawaitable(obj):
-        first = seen.setdefault(id(obj), index)
-        if first != index:
-            raise TypeError(
-                f"input {index} is the same {describe(obj)} object as input {first}; "
-                "an awaitable can be given only once"
-            )
         return obj
     if callable(obj):
         try:
