@@ -27,8 +27,13 @@ def current_backend() -> Backend:
         return AsyncioBackend(loop)
 
     trio = sys.modules.get("trio")
-    if trio is not None and trio.lowlevel.in_trio_run():
-        from ._trio import TrioBackend
+    if trio is not None:
+        try:
+            trio.lowlevel.current_trio_token()
+        except RuntimeError:
+            pass
+        else:
+            from ._trio import TrioBackend
 
-        return TrioBackend()
+            return TrioBackend()
     raise RuntimeError("multi_await needs a running asyncio or Trio event loop")
