@@ -168,3 +168,33 @@ async def test_results_are_plain_values_not_wrapped() -> None:
 
     (result,) = await gather_or_abort(give())
     assert result is marker
+
+
+async def test_a_printed_traceback_shows_the_cleanup_failure() -> None:
+    import traceback
+
+    probe = Probe()
+    with pytest.raises(RuntimeError) as caught:
+        await gather_or_abort(
+            probe.sleeps("s", cleanup_error=ValueError("I/O operation on closed file.")),
+            probe.fails("f", RuntimeError("task failed"), checkpoints=1),
+        )
+    printed = "".join(
+        traceback.format_exception(type(caught.value), caught.value, caught.value.__traceback__)
+    )
+    assert "RuntimeError: task failed" in printed
+    assert "ValueError: I/O operation on closed file." in printed
+
+
+async def test_our_timeout_leaves_the_callers_cancelling_count_at_zero(
+    anyio_backend_name: str,
+) -> None:
+    import sys
+
+    if anyio_backend_name != "asyncio" or sys.version_info < (3, 11):
+        pytest.skip("Task.cancelling() is asyncio's, from Python 3.11")
+    import asyncio
+
+    with pytest.raises(TimeoutError):
+        await gather_or_abort(Probe().sleeps("a"), timeout=0.01)
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
