@@ -36,3 +36,21 @@ def test_the_demonstration_shows_gather_leaving_work_behind_and_multi_await_not(
         assert len(cleanups) == 2
         assert max(cleanups) < caller
         assert lines[caller].endswith("still running: nothing")
+
+
+def test_asyncio_use_imports_neither_trio_nor_uvloop() -> None:
+    script = (
+        "import asyncio, sys\n"
+        "from multi_await import gather_or_abort\n"
+        "async def one(): return 1\n"
+        "assert asyncio.run(gather_or_abort(one())) == [1]\n"
+        "print(sorted(m for m in ('trio', 'uvloop') if m in sys.modules))\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert output.strip() == "[]"

@@ -23,6 +23,20 @@ async def test_results_come_back_in_input_order_whatever_the_completion_order() 
     assert probe.completed == [f"r{i}" for i in reversed(range(count))]
 
 
+@pytest.mark.parametrize("seed", range(5))
+async def test_results_come_back_in_input_order_under_shuffled_delays(seed: int) -> None:
+    import random
+
+    probe = Probe()
+    delays = list(range(20))
+    random.Random(seed).shuffle(delays)
+    results = await gather_or_abort(
+        *(probe.returns(f"r{i}", i, checkpoints=delay) for i, delay in enumerate(delays))
+    )
+    assert results == list(range(20))
+    assert probe.completed == [f"r{delays.index(step)}" for step in range(20)]
+
+
 async def test_result_is_a_list() -> None:
     assert await gather_or_abort(Probe().returns("a", 1)) == [1]
 
