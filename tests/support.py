@@ -12,12 +12,21 @@ class Probe:
     def __init__(self) -> None:
         self.started: list[str] = []
         self.finished: list[str] = []
+        self.cleaning: list[str] = []
         self.cleaned: list[str] = []
         self.completed: list[str] = []
 
     @property
     def all_finished(self) -> bool:
         return sorted(self.started) == sorted(self.finished)
+
+    async def until_cleaning(self, name: str) -> None:
+        """Return once input *name* has begun its cleanup (within a bounded wait)."""
+        for _ in range(1000):
+            if name in self.cleaning:
+                return
+            await anyio.lowlevel.checkpoint()
+        raise AssertionError(f"{name} never began its cleanup")
 
     async def returns(self, name: str, value: object = None, checkpoints: int = 0) -> object:
         self.started.append(name)
@@ -50,6 +59,7 @@ class Probe:
         try:
             await anyio.sleep_forever()
         finally:
+            self.cleaning.append(name)
             with anyio.CancelScope(shield=True):
                 for _ in range(cleanup_checkpoints):
                     await anyio.lowlevel.checkpoint()

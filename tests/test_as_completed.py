@@ -215,3 +215,21 @@ async def test_a_failure_does_not_interrupt_the_body_it_surfaces_at_the_next_ste
     assert caught.value is error
     assert bodies_completed == 1
     assert probe.cleaned == ["s"]
+
+
+async def test_the_bodys_own_exception_wins_and_carries_an_inputs_failure() -> None:
+    import anyio.lowlevel
+
+    probe = Probe()
+    body_error, input_error = KeyError("body"), RuntimeError("input")
+    with pytest.raises(KeyError) as caught:
+        async with as_completed_or_abort(
+            [probe.returns("a", 1), probe.fails("f", input_error, checkpoints=3), probe.sleeps("s")]
+        ) as completed:
+            async for _ in completed:
+                for _ in range(10):
+                    await anyio.lowlevel.checkpoint()
+                raise body_error
+    assert caught.value is body_error
+    assert secondary_errors(caught.value) == (input_error,)
+    assert probe.cleaned == ["s"]

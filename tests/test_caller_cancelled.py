@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
-from multi_await import gather_or_abort, secondary_errors, wait_or_abort
+from multi_await import FIRST_COMPLETED, gather_or_abort, secondary_errors, wait_or_abort
 
 from .conftest import ASYNCIO_BACKENDS, TRIO_BACKENDS
 from .support import Probe
@@ -109,6 +109,37 @@ class TestAsyncio:
         with pytest.raises(asyncio.CancelledError):
             await task
         assert sorted(probe.cleaned) == ["a", "b"]
+
+    async def test_a_cancel_during_the_abort_after_first_completed_is_not_swallowed(
+        self,
+    ) -> None:
+        import asyncio
+
+        probe = Probe()
+        task = asyncio.create_task(
+            wait_or_abort(
+                [probe.returns("a", 1, checkpoints=1), probe.sleeps("s", cleanup_checkpoints=50)],
+                return_when=FIRST_COMPLETED,
+            )
+        )
+        await probe.until_cleaning("s")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert probe.cleaned == ["s"]
+
+    async def test_a_cancel_during_the_abort_after_our_timeout_wins_over_it(self) -> None:
+        import asyncio
+
+        probe = Probe()
+        task = asyncio.create_task(
+            gather_or_abort(probe.sleeps("s", cleanup_checkpoints=50), timeout=0.01)
+        )
+        await probe.until_cleaning("s")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert probe.cleaned == ["s"]
 
     @pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
     async def test_asyncio_timeout_turns_into_its_timeout_error_with_inputs_finished(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from asyncio import AbstractEventLoop, CancelledError, Future
 from collections.abc import Awaitable
-from types import CoroutineType, TracebackType
+from types import TracebackType
 from typing import Any
 
 from ._inputs import describe
@@ -43,6 +43,10 @@ class AsyncioBackend:
     def done_item(self, aw: object) -> object | None:
         return aw if asyncio.isfuture(aw) else None
 
+    def report_abandoned_failure(self, message: str, error: BaseException) -> None:
+        # Where asyncio itself reports an exception nobody retrieved.
+        self._loop.call_exception_handler({"message": message, "exception": error})
+
 
 class AsyncioRunner:
     __slots__ = ("_cancelled", "_foreign", "_handles", "_loop", "_owned", "_sink", "_watchers")
@@ -68,7 +72,7 @@ class AsyncioRunner:
         return None
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
-        if type(aw) is CoroutineType or asyncio.iscoroutine(aw):
+        if asyncio.iscoroutine(aw):
             task = self._loop.create_task(aw)
             self._owned[task] = index
             task.add_done_callback(self._owned_done)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable
 from types import CoroutineType
-from typing import Any
+from typing import Any, cast
 
 from ._protocols import Backend
 
@@ -42,7 +42,7 @@ def prepare(aws: Iterable[object], backend: Backend) -> list[Awaitable[Any]]:
     try:
         for index, obj in enumerate(given):
             if type(obj) is CoroutineType:  # the common case, checked cheaply
-                prepared.append(obj)
+                prepared.append(cast("Coroutine[Any, Any, Any]", obj))
             else:
                 prepared.append(_awaitable(index, obj))
                 backend.check(index, prepared[-1])

@@ -73,3 +73,7 @@ class Backend(Protocol):
     def done_item(self, aw: object) -> object | None:
         """The object to hand back as *aw*'s done item, if the backend has one."""
         ...
+
+    def report_abandoned_failure(self, message: str, error: BaseException) -> None:
+        """Report a failure that no caller is left to receive."""
+        ...

@@ -14,6 +14,7 @@ failure from the iteration step that would have produced it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from types import TracebackType
 from typing import Any
@@ -44,6 +45,10 @@ class TrioBackend:
 
     def done_item(self, aw: object) -> object | None:
         return None
+
+    def report_abandoned_failure(self, message: str, error: BaseException) -> None:
+        # Unreachable in practice: on Trio, inputs only run inside an `async with`.
+        logging.getLogger("multi_await").error(message, exc_info=error)
 
 
 class TrioRunner:

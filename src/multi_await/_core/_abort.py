@@ -20,6 +20,7 @@ from .._adapters import current_backend
 from .._adapters._inputs import close_coroutines, describe, prepare
 from .._adapters._protocols import Runner
 from .._errors import InputCancelledError, attach_secondary_errors, is_cancellation
+from ._wakeup import Wakeup
 
 #: Per-input status codes, kept in a bytearray indexed by input position.
 PENDING, RETURNED, FAILED, CANCELLED = range(4)
@@ -68,10 +69,12 @@ class AbortEngine:
     """
 
     __slots__ = (
+        "_abandoned",
         "_backend",
         "_deadline",
         "_failures",
         "_inputs",
+        "_interruption",
         "_primary",
         "_reason",
         "_runner",
@@ -117,7 +120,9 @@ class AbortEngine:
         self._failures: list[tuple[int, BaseException]] = []
         self._reason: Reason | None = None
         self._primary: BaseException | None = None
-        self._wakeup: anyio.Event | None = None
+        self._interruption: BaseException | None = None
+        self._abandoned = False
+        self._wakeup = Wakeup()
         self._runner: Runner | None = None
 
     @property
@@ -132,6 +137,25 @@ class AbortEngine:
     def discard(self) -> None:
         """Give up before starting: close the inputs that are coroutine objects."""
         close_coroutines(self._inputs)
+
+    def abandon(self) -> None:
+        """The caller let go without waiting (a ``break`` out of a bare loop).
+
+        Nothing can be awaited any more: cancel what still runs, and hand the
+        failures nobody can raise now to the backend's handler of last resort.
+        """
+        if self._runner is None:
+            close_coroutines(self._inputs[self._started :])
+            return
+        self._abandoned = True
+        self._abort(Reason.INTERRUPTED, None)
+        failures, self._failures = self._failures, []
+        for index, error in failures:
+            self._report_abandoned(index, error)
+
+    def cancel_now(self) -> None:
+        """Cancel every input at once, as when the caller leaves early."""
+        self._abort(Reason.INTERRUPTED, None)
 
     def done_item(self, index: int) -> object | None:
         """The backend's own done item for input *index* (an asyncio future), if any."""
@@ -185,7 +209,7 @@ class AbortEngine:
         runner = self._runner
         if runner is None:
             return
-        if self._running:
+        if self._running or exc is not None:
             self._abort(Reason.INTERRUPTED, exc)
         await self._drain()
         self._runner = None
@@ -213,6 +237,9 @@ class AbortEngine:
     def input_raised(self, index: int, error: BaseException) -> None:
         self.status[index] = FAILED
         self._running -= 1
+        if self._abandoned:
+            self._report_abandoned(index, error)
+            return
         self._failures.append((index, error))
         if self._reason is None:
             self.order.append(index)
@@ -233,12 +260,19 @@ class AbortEngine:
 
     # -- internals ---------------------------------------------------------------
 
-    def _abort(self, reason: Reason, primary: BaseException | None) -> None:
-        """Stop everything, once: the first reason is the one that counts."""
+    def _abort(self, reason: Reason, exc: BaseException | None) -> None:
+        """Stop everything, once: the first reason is the one that counts.
+
+        *exc* is the failure, the timeout error, or the interruption (the caller's
+        cancellation or the exception leaving its block). An interruption arriving
+        after the abort began is remembered too: it must not be swallowed.
+        """
+        if reason is Reason.INTERRUPTED and self._interruption is None:
+            self._interruption = exc
         if self._reason is not None:
             return
         self._reason = reason
-        self._primary = primary
+        self._primary = exc
         close_coroutines(self._inputs[self._started :])
         if self._runner is not None and self._running:
             self._runner.abort()
@@ -259,25 +293,23 @@ class AbortEngine:
             self._abort(Reason.TIMEOUT, self._timeout_error())
 
     async def _sleep(self) -> None:
-        self._wakeup = event = anyio.Event()
-        await event.wait()
+        await self._wakeup.sleep()
 
     def _wake(self) -> None:
-        event = self._wakeup
-        if event is not None:
-            self._wakeup = None
-            event.set()
+        self._wakeup.wake()
 
     async def _drain(self) -> None:
         """Wait until every started input has finished, whatever happens meanwhile."""
-        with anyio.CancelScope(shield=True):
-            while self._running:
-                try:
-                    await self._sleep()
-                except GeneratorExit:
-                    raise
-                except BaseException as exc:  # asyncio's own cancel() pierces shields
-                    self._abort(Reason.INTERRUPTED, exc)
+        interruption = await self._wakeup.sleep_until(lambda: not self._running)
+        if interruption is not None:
+            self._abort(Reason.INTERRUPTED, interruption)
+
+    def _report_abandoned(self, index: int, error: BaseException) -> None:
+        self._backend.report_abandoned_failure(
+            f"multi_await: input {index} ({describe(self._inputs[index])}) failed after "
+            "the loop over its results was left; nobody could be told",
+            error,
+        )
 
     def _timeout_error(self) -> TimeoutError:
         seconds = f"{self._timeout:g} s" if self._timeout > 0 else "an expired time limit"
@@ -287,11 +319,25 @@ class AbortEngine:
         )
 
     def _outcome(self) -> BaseException | None:
-        """The exception the call must raise, with the other failures attached."""
-        primary, failures = self._primary, self._failures
-        self._primary, self._failures = None, []
+        """The exception the call must raise, with the other failures attached.
+
+        What the caller's own code raised comes first (the exception leaving its
+        block, a ``KeyboardInterrupt``); then the first failure of an input; then the
+        caller's cancellation, which outranks our timeout since it may have raced it;
+        then the timeout. A failure is never dropped for a cancellation.
+        """
+        failures, interruption = self._failures, self._interruption
+        primary = self._primary if self._reason in (Reason.FAILURE, Reason.TIMEOUT) else None
+        self._primary, self._interruption, self._failures = None, None, []
+        cancelled = self._backend.cancelled
+        if interruption is not None and (
+            primary is None
+            or self._reason is Reason.TIMEOUT
+            or not is_cancellation(interruption, cancelled)
+        ):
+            primary = interruption
         others = [(index, error) for index, error in failures if error is not primary]
-        if others and (primary is None or is_cancellation(primary, self._backend.cancelled)):
+        if others and (primary is None or is_cancellation(primary, cancelled)):
             (_, primary), others = others[0], others[1:]
         if primary is not None and others:
             attach_secondary_errors(

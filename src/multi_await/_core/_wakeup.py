@@ -1,0 +1,46 @@
+"""Sleeping until a synchronous callback says there is news."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio
+
+
+class Wakeup:
+    """Lets one task sleep until a callback, run by an input as it finishes, wakes it.
+
+    One AnyIO event per sleep, so waking costs O(1) whatever is waiting.
+    """
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event: anyio.Event | None = None
+
+    async def sleep(self) -> None:
+        self._event = event = anyio.Event()
+        await event.wait()
+
+    def wake(self) -> None:
+        event = self._event
+        if event is not None:
+            self._event = None
+            event.set()
+
+    async def sleep_until(self, finished: Callable[[], bool]) -> BaseException | None:
+        """Sleep until ``finished()``, whatever happens meanwhile.
+
+        Inputs that were asked to stop must be waited for even if the caller is
+        cancelled again: returns the first such interruption instead of raising it.
+        """
+        interruption: BaseException | None = None
+        with anyio.CancelScope(shield=True):
+            while not finished():
+                try:
+                    await self.sleep()
+                except GeneratorExit:  # our coroutine is being closed: no await is possible
+                    raise
+                except BaseException as exc:  # asyncio's own cancel() pierces shields
+                    interruption = interruption or exc
+        return interruption
