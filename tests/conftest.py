@@ -20,8 +20,20 @@ HANG_SECONDS = 60
 HANDLER_CALLS: list[dict[str, Any]] = []
 
 
-def _record(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    HANDLER_CALLS.append(context)
+Handler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
+
+
+def _recording(handler: Handler | None) -> Handler:
+    """*handler* (or the default one), recording each call in HANDLER_CALLS first."""
+
+    def record(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        HANDLER_CALLS.append(context)
+        if handler is None:
+            loop.default_exception_handler(context)
+        else:
+            handler(loop, context)
+
+    return record
 
 
 def _loop_factory(
@@ -29,7 +41,12 @@ def _loop_factory(
 ) -> Callable[[], asyncio.AbstractEventLoop]:
     def factory() -> asyncio.AbstractEventLoop:
         loop = make()
-        loop.set_exception_handler(_record)
+        # AnyIO's test runner installs its own handler: record calls whatever is set.
+        set_handler = loop.set_exception_handler
+        loop.set_exception_handler = (  # type: ignore[method-assign]
+            lambda handler: set_handler(_recording(handler))
+        )
+        loop.set_exception_handler(None)
         if eager:
             loop.set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined]
         return loop
@@ -88,7 +105,8 @@ def _asyncio_handler_stays_silent() -> Iterator[None]:
     yield
     gc.collect()
     calls, HANDLER_CALLS[:] = list(HANDLER_CALLS), []
-    assert not calls, f"asyncio's exception handler was called: {calls}"
+    called = [f"{call.get('message')}: {call.get('exception')!r}" for call in calls]
+    assert not called, f"asyncio's exception handler was called: {called}"
 
 
 def _fail_if_hung(test: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:

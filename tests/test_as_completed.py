@@ -233,3 +233,130 @@ async def test_the_bodys_own_exception_wins_and_carries_an_inputs_failure() -> N
     assert caught.value is body_error
     assert secondary_errors(caught.value) == (input_error,)
     assert probe.cleaned == ["s"]
+
+
+class TestOneXForm:
+    """``for aw in as_completed_or_abort(tasks): value = await aw``, asyncio's only."""
+
+    @pytest.fixture(params=ASYNCIO_BACKENDS)
+    def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
+        return request.param
+
+    async def test_each_step_gives_the_next_value_to_finish(self) -> None:
+        import asyncio
+
+        probe = Probe()
+        tasks = [
+            asyncio.create_task(probe.returns(f"t{i}", i, checkpoints=3 - i)) for i in range(3)
+        ]
+        values = [await aw for aw in as_completed_or_abort(tasks)]
+        assert values == [2, 1, 0]
+
+    async def test_awaiting_a_failure_aborts_the_rest_then_raises_with_cleanup_errors(
+        self,
+    ) -> None:
+        import asyncio
+
+        probe = Probe()
+        cleanup_error = ValueError("I/O operation on closed file.")
+        tasks = [
+            asyncio.create_task(probe.sleeps("sleeper", cleanup_error=cleanup_error)),
+            asyncio.create_task(probe.fails("f", RuntimeError("task failed"), checkpoints=2)),
+            asyncio.create_task(probe.returns("r", "first", checkpoints=1)),
+        ]
+        seen = []
+        with pytest.raises(RuntimeError) as caught:
+            for aw in as_completed_or_abort(tasks):
+                seen.append(await aw)
+        assert seen == ["first"]
+        assert probe.cleaned == ["sleeper"]
+        assert all(task.done() for task in tasks)
+        assert secondary_errors(caught.value) == (cleanup_error,)
+
+    async def test_steps_stop_after_a_failure_was_raised(self) -> None:
+        probe = Probe()
+        steps = 0
+        for aw in as_completed_or_abort([probe.fails("f", KeyError(), 1), probe.sleeps("s")]):
+            steps += 1
+            with pytest.raises(KeyError):
+                await aw
+        assert steps == 1
+        assert probe.cleaned == ["s"]
+
+    async def test_leaving_early_cancels_the_rest_without_waiting(self) -> None:
+        import anyio
+
+        probe = Probe()
+        for aw in as_completed_or_abort([probe.returns("a", 1), probe.sleeps("s")]):
+            assert await aw == 1
+            break
+        await anyio.wait_all_tasks_blocked()
+        assert probe.cleaned == ["s"]
+
+    async def test_a_failure_after_leaving_early_goes_to_the_exception_handler(self) -> None:
+        import asyncio
+
+        import anyio
+
+        from .conftest import HANDLER_CALLS
+
+        loop = asyncio.get_running_loop()
+        test_runners_handler = loop.get_exception_handler()
+        calls: list[dict[str, Any]] = []
+        loop.set_exception_handler(lambda loop, context: calls.append(context))
+        try:
+            probe = Probe()
+            cleanup_error = ValueError("cleanup")
+            for aw in as_completed_or_abort(
+                [probe.returns("a", 1), probe.sleeps("s", cleanup_error=cleanup_error)]
+            ):
+                await aw
+                break
+            await anyio.wait_all_tasks_blocked()
+        finally:
+            loop.set_exception_handler(test_runners_handler)
+            HANDLER_CALLS.clear()
+        assert [call["exception"] for call in calls] == [cleanup_error]
+        assert "input 1" in calls[0]["message"]
+
+    async def test_steps_never_awaited_leave_no_warning(self) -> None:
+        probe = Probe()
+        steps = list(as_completed_or_abort([probe.returns("a"), probe.returns("b")]))
+        assert len(steps) == 2
+        del steps
+        assert probe.started == []
+
+    async def test_bare_async_for_left_early_cancels_the_rest(self) -> None:
+        import anyio
+
+        probe = Probe()
+        async for _ in as_completed_or_abort([probe.returns("a", 1), probe.sleeps("s")]):
+            break
+        await anyio.wait_all_tasks_blocked()
+        assert probe.cleaned == ["s"]
+
+
+def test_an_unused_as_completed_closes_its_coroutines() -> None:
+    import inspect
+
+    import anyio
+
+    async def main() -> None:
+        coro = Probe().returns("a")
+        as_completed_or_abort([coro])
+        assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
+
+    anyio.run(main)
+
+
+class TestOneXFormOnTrio:
+    @pytest.fixture(params=TRIO_BACKENDS)
+    def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
+        return request.param
+
+    async def test_is_a_clear_error_and_starts_nothing(self) -> None:
+        probe = Probe()
+        with pytest.raises(RuntimeError, match="needs asyncio; on Trio, use"):
+            for _ in as_completed_or_abort([probe.returns("a")]):
+                pass
+        assert probe.started == []

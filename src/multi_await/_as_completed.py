@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+import weakref
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from types import TracebackType
-from typing import Generic
+from typing import Any, Generic
 
 from ._core._abort import AbortEngine
 from ._types import Input, T
@@ -25,15 +34,20 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
     gave each value, iterate :meth:`indexed`, which yields ``(index, value)``
     pairs, *index* being the input's position in *aws*.
 
-    The plain form, ``async for value in as_completed_or_abort(aws)``, needs no
-    ``async with`` and runs to the end or to the first failure. It is available on
-    asyncio only.
+    Two bare forms need no ``async with``, and are available on asyncio only:
+    ``async for value in as_completed_or_abort(aws)``, and the form of
+    multi-await 1.x, ``for aw in as_completed_or_abort(tasks): value = await aw``,
+    where each ``aw`` gives the next value to finish. Both run to the end or to the
+    first failure, which aborts the rest and is raised once they have finished.
 
     .. warning::
-       With the plain form, a ``break`` out of the loop cannot be noticed: the
-       inputs still running are left running. Use the structured form whenever the
-       loop may end early. On Trio the plain form raises :exc:`RuntimeError`, since
-       a nursery cannot stay open across the steps of a bare loop.
+       A bare loop cannot wait for anything once it is left early (a ``break``, or
+       an exception in its body): the inputs still running are cancelled as soon
+       as the loop lets go of the iterator, but not awaited, and a failure they
+       raise while stopping can only go to asyncio's exception handler. Use the
+       structured form whenever the loop may end early. On Trio the bare forms
+       raise :exc:`RuntimeError` before starting anything, since a nursery cannot
+       stay open across the steps of a bare loop.
 
     :param aws: an iterable of coroutines, awaitables or async callables, checked
         at once (bad input raises :exc:`TypeError` here, before anything starts)
@@ -44,7 +58,7 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
     .. versionadded:: 2.0
     """
 
-    __slots__ = ("_engine", "_entered", "_plain")
+    __slots__ = ("__weakref__", "_engine", "_entered", "_plain")
 
     def __init__(self, aws: Iterable[Input[T]], timeout: float | None = None) -> None:
         self._engine = AbortEngine(aws, timeout, wake_on_each=True)
@@ -68,6 +82,21 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
 
     def __aiter__(self) -> as_completed_or_abort[T]:
         return self
+
+    def __iter__(self) -> Iterator[Awaitable[T]]:
+        """The multi-await 1.x form: one awaitable per input, each giving the next value."""
+        if self._entered or self._plain:
+            raise RuntimeError("as_completed_or_abort() is already being iterated")
+        self._refuse_unscoped("for aw in as_completed_or_abort(aws)")
+        return _Steps(self._step, self._engine)
+
+    def __del__(self) -> None:
+        # With work left to do only if a bare loop was left early, or never started.
+        try:
+            engine = self._engine
+        except AttributeError:  # the constructor refused the input
+            return
+        engine.abandon()
 
     async def __anext__(self) -> T:
         return (await self._next())[1]
@@ -93,14 +122,24 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
         return index, value
 
     async def _enter_plain(self) -> None:
+        self._refuse_unscoped("async for value in as_completed_or_abort(aws)")
+        self._plain = True
+        await self.__aenter__()
+
+    def _refuse_unscoped(self, form: str) -> None:
         if not self._engine.runs_unscoped():
             self._engine.discard()
             raise RuntimeError(
-                "on Trio, use `async with as_completed_or_abort(aws) as completed:` "
-                "and iterate `completed`; a bare `async for` cannot hold a nursery open"
+                f"`{form}` needs asyncio; on Trio, use "
+                "`async with as_completed_or_abort(aws) as completed:` and iterate "
+                "`completed`, since a bare loop cannot hold a nursery open"
             )
-        self._plain = True
-        await self.__aenter__()
+
+    async def _step(self) -> T:
+        try:
+            return await self.__anext__()
+        except StopAsyncIteration:
+            raise RuntimeError("every input has already given its value") from None
 
     async def _leave_plain(self) -> None:
         if self._plain:
@@ -118,3 +157,43 @@ class _Indexed(Generic[T]):
 
     async def __anext__(self) -> tuple[int, T]:
         return await self._next()
+
+
+class _Steps(Generic[T]):
+    """The iterator of the 1.x form: as many steps as inputs, fewer after a failure."""
+
+    __slots__ = ("_engine", "_left", "_step")
+
+    def __init__(self, step: Callable[[], Coroutine[Any, Any, T]], engine: AbortEngine) -> None:
+        self._step = step
+        self._engine = engine
+        self._left = len(engine.inputs)
+
+    def __iter__(self) -> _Steps[T]:
+        return self
+
+    def __next__(self) -> Awaitable[T]:
+        if not self._left or self._engine.closed:
+            raise StopIteration
+        self._left -= 1
+        return _Step(weakref.WeakMethod(self._step))
+
+
+class _Step(Generic[T]):
+    """One step of the 1.x form.
+
+    Not a coroutine, so a step never awaited does not warn; and it holds the
+    iteration only weakly, so that a step left in a variable after ``break`` does
+    not keep the remaining inputs from being cancelled.
+    """
+
+    __slots__ = ("_step",)
+
+    def __init__(self, step: weakref.WeakMethod[Callable[[], Coroutine[Any, Any, T]]]) -> None:
+        self._step = step
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        step = self._step()
+        if step is None:
+            raise RuntimeError("the loop this step came from was already left")
+        return step().__await__()

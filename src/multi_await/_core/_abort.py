@@ -71,6 +71,7 @@ class AbortEngine:
     __slots__ = (
         "_abandoned",
         "_backend",
+        "_closed",
         "_deadline",
         "_failures",
         "_inputs",
@@ -122,6 +123,7 @@ class AbortEngine:
         self._primary: BaseException | None = None
         self._interruption: BaseException | None = None
         self._abandoned = False
+        self._closed = False
         self._wakeup = Wakeup()
         self._runner: Runner | None = None
 
@@ -129,6 +131,11 @@ class AbortEngine:
     def inputs(self) -> list[Awaitable[Any]]:
         """The prepared inputs, by position."""
         return self._inputs
+
+    @property
+    def closed(self) -> bool:
+        """True once every input has finished and the outcome was delivered."""
+        return self._closed
 
     def runs_unscoped(self) -> bool:
         """True if inputs can run between steps with no ``async with`` around them."""
@@ -196,6 +203,8 @@ class AbortEngine:
         if order and self._reason is not Reason.INTERRUPTED:
             index = order.popleft()
             if self.status[index] == RETURNED:
+                if not order and not self._running and self._reason is None:
+                    await self.close()  # that was the last one: nothing left to wait for
                 return index
         await self.close()
         return None
@@ -214,6 +223,7 @@ class AbortEngine:
         await self._drain()
         self._runner = None
         await runner.__aexit__(None, None, None)
+        self._closed = True
         error = self._outcome()
         if error is not None and error is not exc:
             try:
