@@ -5,6 +5,8 @@ one promise: when it returns or raises, every input it was given has finished.
 """
 
 from ._as_completed import as_completed_or_abort
+from ._compat._helpers import cancel_all, with_value
+from ._compat._select_loop import MultiAwait, multi_await
 from ._errors import InputCancelledError, secondary_errors
 from ._gather import gather_or_abort
 from ._wait import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, Done, wait_or_abort
@@ -15,8 +17,12 @@ __all__ = [
     "FIRST_EXCEPTION",
     "Done",
     "InputCancelledError",
+    "MultiAwait",
     "as_completed_or_abort",
+    "cancel_all",
     "gather_or_abort",
+    "multi_await",
     "secondary_errors",
     "wait_or_abort",
+    "with_value",
 ]

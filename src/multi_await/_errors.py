@@ -10,7 +10,7 @@ from typing import cast
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
 
-__all__ = ["InputCancelledError", "attach_secondary_errors", "secondary_errors"]
+__all__ = ["InputCancelledError", "is_cancellation", "pick_exception", "secondary_errors"]
 
 _SECONDARY = "__multi_await_secondary_errors__"
 
@@ -50,6 +50,26 @@ def secondary_errors(exc: BaseException) -> tuple[BaseException, ...]:
     .. versionadded:: 2.0
     """
     return tuple(getattr(exc, _SECONDARY, ()))
+
+
+def pick_exception(
+    preferred: BaseException | None,
+    failures: Sequence[tuple[str, BaseException]],
+    cancelled: type[BaseException],
+) -> BaseException | None:
+    """The one exception to raise, carrying every other failure.
+
+    *preferred* wins unless it is missing or a cancellation while inputs failed: a
+    failure is never dropped for a cancellation. *failures* pairs a description of
+    each failed input with its exception, in the order they happened.
+    """
+    primary = preferred
+    others = [(name, error) for name, error in failures if error is not primary]
+    if others and (primary is None or is_cancellation(primary, cancelled)):
+        (_, primary), others = others[0], others[1:]
+    if primary is not None and others:
+        attach_secondary_errors(primary, [error for _, error in others], [n for n, _ in others])
+    return primary
 
 
 def attach_secondary_errors(

@@ -91,6 +91,9 @@ class AsyncioRunner:
             self._owned[task] = index
             task.add_done_callback(self._owned_done)
 
+    async def renew(self) -> None:
+        return None  # asyncio tasks need no enclosing structure to start in
+
     def abort(self) -> None:
         for future in (*self._owned, *self._foreign):
             if future.cancel():

@@ -8,6 +8,7 @@ from types import CoroutineType
 from typing import Any, cast
 
 from ._protocols import Backend
+from ._task_handles import is_task_handle
 
 ACCEPTED = "a coroutine, an awaitable or an async function taking no arguments"
 
@@ -44,8 +45,7 @@ def prepare(aws: Iterable[object], backend: Backend) -> list[Awaitable[Any]]:
             if type(obj) is CoroutineType:  # the common case, checked cheaply
                 prepared.append(cast("Coroutine[Any, Any, Any]", obj))
             else:
-                prepared.append(_awaitable(index, obj))
-                backend.check(index, prepared[-1])
+                prepared.append(awaitable_of(index, obj, backend))
         _refuse_repeats(given, prepared)
     except BaseException:
         close_coroutines(given)
@@ -70,6 +70,16 @@ def _refuse_repeats(given: list[object], prepared: list[Awaitable[Any]]) -> None
                 )
 
 
+def awaitable_of(index: int, obj: object, backend: Backend) -> Awaitable[Any]:
+    """*obj* if awaitable, else what calling it returns; checked for *backend*.
+
+    Raises ``TypeError`` naming input *index* when that is not awaitable there.
+    """
+    aw = _awaitable(index, obj)
+    backend.check(index, aw)
+    return aw
+
+
 def _awaitable(index: int, obj: object) -> Awaitable[Any]:
     if inspect.isawaitable(obj):
         return obj
@@ -88,3 +98,17 @@ def _awaitable(index: int, obj: object) -> Awaitable[Any]:
             f"{type(made).__name__}, which is not awaitable; expected {ACCEPTED}"
         )
     raise TypeError(f"input {index} is {type(obj).__name__}; expected {ACCEPTED}")
+
+
+def already_finished(obj: object) -> bool | None:
+    """Whether a task already running elsewhere has finished; ``None`` if not a task.
+
+    Knows :class:`asyncio.Future` and its kin (anything with ``done()``) and AnyIO
+    task handles.
+    """
+    if is_task_handle(obj):
+        return obj.status.name in ("FINISHED", "FAILED", "CANCELLED")
+    done = getattr(obj, "done", None)
+    if callable(done) and inspect.isawaitable(obj):
+        return bool(done())
+    return None

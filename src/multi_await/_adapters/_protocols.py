@@ -42,7 +42,15 @@ class Runner(Protocol):
         ...
 
     def abort(self) -> None:
-        """Cancel every started input that has not finished. Called at most once."""
+        """Cancel every started input that has not finished.
+
+        To start inputs again afterwards, wait until every input has finished, then
+        call :meth:`renew`.
+        """
+        ...
+
+    async def renew(self) -> None:
+        """Make the runner ready to start inputs again after :meth:`abort`."""
         ...
 
 

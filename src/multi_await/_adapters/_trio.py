@@ -52,17 +52,19 @@ class TrioBackend:
 
 
 class TrioRunner:
-    __slots__ = ("_closing", "_handles", "_manager", "_nursery", "_sink")
+    __slots__ = ("_closing", "_handles", "_manager", "_nursery", "_opened", "_sink", "_turn_over")
 
     def __init__(self, sink: Sink) -> None:
         self._sink = sink
         self._manager = trio.open_nursery()
-        self._closing = trio.Event()
+        self._closing = False
+        self._turn_over = trio.Event()  # set: close the inputs' nursery (all finished)
+        self._opened = trio.Event()  # set by the host once a fresh nursery is open
         self._handles: HandleWatcher | None = None
 
     async def __aenter__(self) -> TrioRunner:
         host_nursery = await self._manager.__aenter__()
-        self._nursery = await host_nursery.start(self._host)
+        await host_nursery.start(self._host)
         return self
 
     async def __aexit__(
@@ -71,15 +73,29 @@ class TrioRunner:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._closing.set()
+        self._closing = True
+        self._turn_over.set()
         await self._manager.__aexit__(exc_type, exc, tb)
 
-    async def _host(self, *, task_status: trio.TaskStatus[trio.Nursery]) -> None:
-        async with trio.open_nursery() as nursery:
-            task_status.started(nursery)
-            # The engine closes the runner only once every input has finished.
-            with trio.CancelScope(shield=True):
-                await self._closing.wait()
+    async def renew(self) -> None:
+        self._opened = trio.Event()
+        self._turn_over.set()
+        await self._opened.wait()
+
+    async def _host(self, *, task_status: trio.TaskStatus[None]) -> None:
+        # The engine turns a nursery over only once every input in it has finished;
+        # the shield keeps the caller's cancellation from closing one early.
+        first = True
+        with trio.CancelScope(shield=True):
+            while not self._closing:
+                async with trio.open_nursery() as self._nursery:
+                    if first:
+                        task_status.started()
+                        first = False
+                    else:
+                        self._opened.set()
+                    await self._turn_over.wait()
+                    self._turn_over = trio.Event()
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         if is_task_handle(aw):

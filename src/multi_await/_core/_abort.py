@@ -19,7 +19,7 @@ import anyio
 from .._adapters import current_backend
 from .._adapters._inputs import close_coroutines, describe, prepare
 from .._adapters._protocols import Runner
-from .._errors import InputCancelledError, attach_secondary_errors, is_cancellation
+from .._errors import InputCancelledError, is_cancellation, pick_exception
 from ._wakeup import Wakeup
 
 #: Per-input status codes, kept in a bytearray indexed by input position.
@@ -346,13 +346,5 @@ class AbortEngine:
             or not is_cancellation(interruption, cancelled)
         ):
             primary = interruption
-        others = [(index, error) for index, error in failures if error is not primary]
-        if others and (primary is None or is_cancellation(primary, cancelled)):
-            (_, primary), others = others[0], others[1:]
-        if primary is not None and others:
-            attach_secondary_errors(
-                primary,
-                [error for _, error in others],
-                [f"input {index} ({describe(self._inputs[index])})" for index, _ in others],
-            )
-        return primary
+        named = [(f"input {i} ({describe(self._inputs[i])})", error) for i, error in failures]
+        return pick_exception(primary, named, cancelled)

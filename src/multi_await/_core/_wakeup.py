@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import anyio
+import anyio.lowlevel
 
 
 class Wakeup:
@@ -34,6 +35,8 @@ class Wakeup:
         Inputs that were asked to stop must be waited for even if the caller is
         cancelled again: returns the first such interruption instead of raising it.
         """
+        if finished():
+            return None
         interruption: BaseException | None = None
         with anyio.CancelScope(shield=True):
             while not finished():
@@ -43,4 +46,8 @@ class Wakeup:
                     raise
                 except BaseException as exc:  # asyncio's own cancel() pierces shields
                     interruption = interruption or exc
+        try:  # a cancel scope cancelled meanwhile was held off by the shield: ask it now
+            await anyio.lowlevel.checkpoint_if_cancelled()
+        except BaseException as exc:
+            interruption = interruption or exc
         return interruption

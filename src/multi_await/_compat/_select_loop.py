@@ -1,0 +1,245 @@
+"""``multi_await()`` / ``MultiAwait``: the select loop of multi-await 1.x, on any backend."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+from .._adapters import current_backend
+from .._adapters._inputs import awaitable_of, describe
+from .._adapters._protocols import Backend, Runner
+from .._core._wakeup import Wakeup
+from .._errors import InputCancelledError, pick_exception
+
+Source = Callable[[], Awaitable[Any]]
+
+
+class MultiAwait:
+    """Calls async functions over and over, and gives what each call returns.
+
+    Use it through :func:`multi_await`::
+
+        async with multi_await() as m:
+            m.add(q1.get)
+            m.add(q2.get)
+            while True:
+                completed, failures = await m.get()
+                item1, item2 = completed
+
+    Each source is an async callable taking no arguments (``queue.get``,
+    ``channel.receive``, ``functools.partial(fetch, url)``); it may also return an
+    :class:`asyncio.Task`. :meth:`get` calls every source not already being
+    awaited, waits until at least one call has finished, and returns two lists
+    indexed like the sources: ``completed`` holds the results, ``failures`` the
+    exceptions, ``None`` where a call has not finished (or returned ``None``).
+
+    A call still pending when :meth:`get` returns stays pending: it is not
+    cancelled and restarted, so an item it is about to take from a queue is never
+    lost, and it is delivered by a later :meth:`get`. A source whose call finished,
+    with a result or a failure, is called again by the next :meth:`get`.
+
+    Leaving the ``async with`` block cancels the pending calls and waits for them.
+    A call that had already finished has taken its item: what nobody received
+    through :meth:`get` stays available from :meth:`undelivered`.
+
+    .. versionadded:: 2.0
+    """
+
+    __slots__ = (
+        "_backend",
+        "_errors",
+        "_idle",
+        "_in_flight",
+        "_ready",
+        "_runner",
+        "_sources",
+        "_stopping",
+        "_stopping_failures",
+        "_values",
+        "_wakeup",
+    )
+
+    def __init__(self) -> None:
+        self._sources: list[Source] = []
+        self._values: list[Any] = []
+        self._errors: list[BaseException | None] = []
+        self._idle: list[int] = []  # sources to call on the next get()
+        self._ready: deque[int] = deque()  # sources whose call finished, not yet delivered
+        self._in_flight = 0
+        self._stopping = False
+        self._stopping_failures: list[tuple[str, BaseException]] = []
+        self._wakeup = Wakeup()
+        self._backend: Backend | None = None
+        self._runner: Runner | None = None
+
+    async def __aenter__(self) -> MultiAwait:
+        if self._runner is not None:
+            raise RuntimeError("this MultiAwait is already in use")
+        await self._open(current_backend())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        runner = self._runner
+        try:
+            await self.cancel()
+        finally:
+            self._runner = None
+            if runner is not None:
+                await runner.__aexit__(None, None, None)
+
+    def add(self, source: Source) -> None:
+        """Add an async callable taking no arguments; :meth:`get` will call it."""
+        if not callable(source):
+            raise TypeError(
+                f"source {len(self._sources)} is {type(source).__name__}; expected an "
+                "async function taking no arguments, such as queue.get"
+            )
+        self._idle.append(len(self._sources))
+        self._sources.append(source)
+        self._values.append(None)
+        self._errors.append(None)
+
+    async def get(self) -> tuple[list[Any], list[BaseException | None]]:
+        """Call the idle sources, wait for at least one call to finish, return outcomes.
+
+        If the wait is cancelled, the calls stay pending: what they return comes
+        with the next :meth:`get`.
+
+        :return: ``(completed, failures)``, two lists indexed like the sources
+        :raises RuntimeError: if no source was added, or on Trio outside the
+            ``async with`` block
+        :raises TypeError: if a source returned something that is not awaitable
+        """
+        if not self._sources:
+            raise RuntimeError("get() has nothing to wait for: add a source with add() first")
+        runner = self._runner or await self._open_unscoped()
+        self._call_idle(runner)
+        while not self._ready:
+            await self._wakeup.sleep()
+        return self._deliver()
+
+    async def get_or_raise(self) -> list[Any]:
+        """:meth:`get`, raising the first failure instead of returning it."""
+        completed, failures = await self.get()
+        for failure in failures:
+            if failure is not None:
+                raise failure
+        return completed
+
+    async def cancel(self) -> None:
+        """Cancel the pending calls and wait until they have finished.
+
+        Results that had arrived are kept for the next :meth:`get`. A call that
+        fails while being cancelled has its failure raised here, once every call
+        has finished (the others attached, see :func:`secondary_errors`). If the
+        caller is cancelled meanwhile, this still waits, then lets that
+        cancellation propagate.
+        """
+        runner, backend = self._runner, self._backend
+        if runner is None or backend is None or not self._in_flight:
+            return
+        self._stopping = True
+        runner.abort()
+        interruption = await self._wakeup.sleep_until(lambda: not self._in_flight)
+        self._stopping = False
+        await runner.renew()
+        failures, self._stopping_failures = self._stopping_failures, []
+        error = pick_exception(interruption, failures, backend.cancelled)
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error, interruption
+
+    def undelivered(self) -> tuple[list[Any], list[BaseException | None]]:
+        """What finished but was not yet returned by :meth:`get`, in its two lists.
+
+        Useful after the ``async with`` block: an item a call took from its queue
+        just before the block was left is here, not lost. Reading it consumes it.
+        """
+        return self._deliver()
+
+    # -- the Sink protocol ---------------------------------------------------------
+
+    def input_returned(self, index: int, value: Any) -> None:
+        self._values[index] = value
+        self._arrived(index)
+
+    def input_raised(self, index: int, error: BaseException) -> None:
+        if self._stopping:
+            self._stopping_failures.append((f"source {index}", error))
+            self._released(index)
+        else:
+            self._errors[index] = error
+            self._arrived(index)
+
+    def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None:
+        if by_us or self._stopping:
+            self._released(index)
+            return
+        failure = InputCancelledError(index, f"a call of {describe(self._sources[index])}")
+        failure.__cause__ = error
+        self.input_raised(index, failure)
+
+    # -- internals -----------------------------------------------------------------
+
+    async def _open_unscoped(self) -> Runner:
+        backend = current_backend()
+        if not backend.runs_unscoped:
+            raise RuntimeError(
+                "on Trio, use `async with multi_await() as m:`: the calls need a nursery"
+            )
+        return await self._open(backend)
+
+    async def _open(self, backend: Backend) -> Runner:
+        self._backend = backend
+        self._runner = runner = backend.runner(self)
+        await runner.__aenter__()
+        return runner
+
+    def _call_idle(self, runner: Runner) -> None:
+        assert self._backend is not None
+        idle, self._idle = sorted(self._idle), []
+        for index in idle:
+            aw = awaitable_of(index, self._sources[index], self._backend)
+            self._in_flight += 1
+            runner.start(index, aw)
+
+    def _arrived(self, index: int) -> None:
+        self._in_flight -= 1
+        self._ready.append(index)
+        self._wakeup.wake()
+
+    def _released(self, index: int) -> None:
+        self._in_flight -= 1
+        self._idle.append(index)
+        self._wakeup.wake()
+
+    def _deliver(self) -> tuple[list[Any], list[BaseException | None]]:
+        count = len(self._sources)
+        completed: list[Any] = [None] * count
+        failures: list[BaseException | None] = [None] * count
+        ready = self._ready
+        while ready:
+            index = ready.popleft()
+            completed[index], self._values[index] = self._values[index], None
+            failures[index], self._errors[index] = self._errors[index], None
+            self._idle.append(index)
+        return completed, failures
+
+
+def multi_await() -> MultiAwait:
+    """The select loop of multi-await 1.x: ``async with multi_await() as m: ...``.
+
+    See :class:`MultiAwait`.
+
+    .. versionadded:: 2.0
+    """
+    return MultiAwait()
