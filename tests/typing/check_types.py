@@ -1,0 +1,83 @@
+"""What mypy and pyright infer from the public signatures.
+
+This file is never run: ``nox -s typing`` checks it with ``mypy --strict`` and with
+pyright in strict mode, and each ``assert_type`` fails the check if the inferred
+type differs. pytest does not collect it (its name does not start with ``test_``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+from typing_extensions import assert_type
+
+from multi_await import as_completed_or_abort, gather_or_abort, wait_or_abort
+
+
+async def an_int() -> int:
+    return 1
+
+
+async def a_str() -> str:
+    return "one"
+
+
+async def scaled(value: int, factor: float) -> float:
+    return value * factor
+
+
+async def gather_gives_one_type_per_position() -> None:
+    number, text = await gather_or_abort(an_int(), a_str())
+    assert_type(number, int)
+    assert_type(text, str)
+
+    assert_type(await gather_or_abort(an_int()), tuple[int])
+    assert_type(
+        await gather_or_abort(an_int(), a_str(), an_int(), a_str(), an_int(), a_str()),
+        tuple[int, str, int, str, int, str],
+    )
+
+
+async def gather_accepts_async_callables_and_tasks() -> None:
+    task = asyncio.ensure_future(a_str())
+    number, text, product = await gather_or_abort(
+        an_int, task, functools.partial(scaled, 2, 1.5), timeout=5
+    )
+    assert_type(number, int)
+    assert_type(text, str)
+    assert_type(product, float)
+
+
+async def gather_of_many_gives_a_list() -> None:
+    many = [an_int() for _ in range(10)]
+    assert_type(await gather_or_abort(*many), list[int])
+    assert_type(
+        await gather_or_abort(an_int(), an_int(), an_int(), an_int(), an_int(), an_int(), an_int()),
+        list[int],
+    )
+
+
+async def as_completed_yields_the_inputs_result_type() -> None:
+    async with as_completed_or_abort([an_int(), an_int()], timeout=5) as completed:
+        async for value in completed:
+            assert_type(value, int)
+
+    async with as_completed_or_abort([a_str, a_str]) as completed_texts:
+        async for index, text in completed_texts.indexed():
+            assert_type(index, int)
+            assert_type(text, str)
+
+    async for number in as_completed_or_abort([an_int()]):
+        assert_type(number, int)
+
+
+async def wait_gives_done_items_with_a_result() -> None:
+    done = await wait_or_abort([an_int(), an_int()], timeout=5)
+    for item in done:
+        value: Any = item.result()
+        assert item.done()
+        assert not item.cancelled()
+        assert item.exception() is None
+        assert value == await item
