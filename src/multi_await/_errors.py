@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 if sys.version_info < (3, 11):
@@ -54,21 +54,25 @@ def secondary_errors(exc: BaseException) -> tuple[BaseException, ...]:
 
 def pick_exception(
     preferred: BaseException | None,
-    failures: Sequence[tuple[str, BaseException]],
+    failures: Sequence[tuple[int, BaseException]],
     cancelled: type[BaseException],
+    name: Callable[[int], str],
 ) -> BaseException | None:
     """The one exception to raise, carrying every other failure.
 
     *preferred* wins unless it is missing or a cancellation while inputs failed: a
-    failure is never dropped for a cancellation. *failures* pairs a description of
-    each failed input with its exception, in the order they happened.
+    failure is never dropped for a cancellation. *failures* pairs the position of
+    each failed input with its exception, in the order they happened; *name*
+    describes an input by its position.
     """
     primary = preferred
-    others = [(name, error) for name, error in failures if error is not primary]
+    others = [(index, error) for index, error in failures if error is not primary]
     if others and (primary is None or is_cancellation(primary, cancelled)):
         (_, primary), others = others[0], others[1:]
     if primary is not None and others:
-        attach_secondary_errors(primary, [error for _, error in others], [n for n, _ in others])
+        attach_secondary_errors(
+            primary, [error for _, error in others], [name(index) for index, _ in others]
+        )
     return primary
 
 

@@ -17,7 +17,11 @@ def describe(obj: object) -> str:
     """A short name for *obj* in messages: a task's name, a coroutine's qualname."""
     get_name = getattr(obj, "get_name", None)
     if callable(get_name):
-        return f"{type(obj).__name__} {get_name()!r}"
+        name = f"{type(obj).__name__} {get_name()!r}"
+        # get_coro() of a finished eager task crashes some CPython 3.12 releases.
+        if not obj.done():  # type: ignore[attr-defined]
+            name += f" running {getattr(obj.get_coro(), '__qualname__', '?')}"  # type: ignore[attr-defined]
+        return name
     qualname = getattr(obj, "__qualname__", None)
     if isinstance(qualname, str):
         return f"{type(obj).__name__} {qualname}"

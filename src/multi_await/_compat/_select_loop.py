@@ -69,7 +69,7 @@ class MultiAwait:
         self._ready: deque[int] = deque()  # sources whose call finished, not yet delivered
         self._in_flight = 0
         self._stopping = False
-        self._stopping_failures: list[tuple[str, BaseException]] = []
+        self._stopping_failures: list[tuple[int, BaseException]] = []
         self._wakeup = Wakeup()
         self._backend: Backend | None = None
         self._runner: Runner | None = None
@@ -151,7 +151,7 @@ class MultiAwait:
         self._stopping = False
         await runner.renew()
         failures, self._stopping_failures = self._stopping_failures, []
-        error = pick_exception(interruption, failures, backend.cancelled)
+        error = pick_exception(interruption, failures, backend.cancelled, "source {}".format)
         if error is not None:
             try:
                 raise error
@@ -174,7 +174,7 @@ class MultiAwait:
 
     def input_raised(self, index: int, error: BaseException) -> None:
         if self._stopping:
-            self._stopping_failures.append((f"source {index}", error))
+            self._stopping_failures.append((index, error))
             self._released(index)
         else:
             self._errors[index] = error

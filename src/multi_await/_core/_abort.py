@@ -316,7 +316,7 @@ class AbortEngine:
 
     def _report_abandoned(self, index: int, error: BaseException) -> None:
         self._backend.report_abandoned_failure(
-            f"multi_await: input {index} ({describe(self._inputs[index])}) failed after "
+            f"multi_await: {self._name(index)} failed after "
             "the loop over its results was left; nobody could be told",
             error,
         )
@@ -346,5 +346,7 @@ class AbortEngine:
             or not is_cancellation(interruption, cancelled)
         ):
             primary = interruption
-        named = [(f"input {i} ({describe(self._inputs[i])})", error) for i, error in failures]
-        return pick_exception(primary, named, cancelled)
+        return pick_exception(primary, failures, cancelled, self._name)
+
+    def _name(self, index: int) -> str:
+        return f"input {index} ({describe(self._inputs[index])})"
