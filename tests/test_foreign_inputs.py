@@ -9,7 +9,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from multi_await import InputCancelledError, gather_or_abort, wait_or_abort
+from multi_await import InputCancelledError, gather_or_abort, secondary_errors, wait_or_abort
 
 from .conftest import ASYNCIO_BACKENDS
 from .support import Probe
@@ -128,6 +128,22 @@ class TestAsyncioTasks:
         with pytest.raises(LookupError) as caught:
             await gather_or_abort(task)
         assert caught.value is error
+
+    async def test_a_task_that_failed_on_creation_is_named_without_crashing(self) -> None:
+        import traceback
+
+        first, second = KeyError("first"), ValueError("second")
+
+        async def fail(error: Exception) -> None:
+            raise error
+
+        # Under the eager task factory both finish inside create_task().
+        tasks = [asyncio.create_task(fail(first)), asyncio.create_task(fail(second), name="t2")]
+        with pytest.raises(KeyError) as caught:
+            await gather_or_abort(*tasks)
+        assert secondary_errors(caught.value) == (second,)
+        printed = "".join(traceback.format_exception(caught.value))
+        assert "input 1 (Task 't2'" in printed
 
     async def test_wait_returns_the_very_task_objects_given(self) -> None:
         tasks = [asyncio.create_task(asyncio.sleep(0, result=i)) for i in range(3)]
