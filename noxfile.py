@@ -26,13 +26,8 @@ MAIN_PYTHON = "3.12"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 LINTED = ["src", "tests", "examples", "benchmarks", "noxfile.py"]
 PROPERTIES = Path("tests/properties")
-#: Prints the versions a test session got, the floors included.
-SHOW_VERSIONS = (
-    "from importlib.metadata import distributions; "
-    "names = {'anyio', 'exceptiongroup', 'trio', 'uvloop', 'pytest', 'hypothesis'}; "
-    "print('testing with', ', '.join(sorted("
-    "f'{d.name} {d.version}' for d in distributions() if d.name.lower() in names)))"
-)
+#: The distributions whose versions a test session reports.
+REPORTED = {"anyio", "exceptiongroup", "trio", "uvloop", "pytest", "hypothesis"}
 
 
 def _put_pyenv_pythons_on_path() -> None:
@@ -59,7 +54,9 @@ def run_tests(session: nox.Session, *install_options: str) -> None:
     """README's test command, measured for the combined coverage report."""
     session.install(*install_options, "-e", ".[test]")
     session.install(*group("coverage"))
-    session.run("python", "-c", SHOW_VERSIONS, silent=False)
+    installed = session.run("python", "-m", "pip", "list", "--format=freeze", silent=True)
+    pins = [pin for pin in str(installed).split() if pin.split("==")[0].lower() in REPORTED]
+    session.log("testing with " + ", ".join(pins))
     session.run(
         "python",
         "-m",
@@ -68,6 +65,7 @@ def run_tests(session: nox.Session, *install_options: str) -> None:
         "no:cacheprovider",
         "--cov",
         "--cov-report=",
+        "--cov-fail-under=0",  # the gate is the combined figure, in the coverage session
         *session.posargs,
         env={"COVERAGE_FILE": f".coverage.{session.name}"},
     )
