@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
@@ -275,7 +276,7 @@ class LocalServer:
     async def _answer(self, writer: asyncio.StreamWriter, name: str, code: int) -> bool:
         body = name.encode()
         writer.write(
-            f"HTTP/1.1 {code} X\r\nContent-Type: text/plain\r\n"
+            f"HTTP/1.1 {code} {HTTPStatus(code).phrase}\r\nContent-Type: text/plain\r\n"
             f"Content-Length: {len(body)}\r\n\r\n".encode()
             + body
         )
