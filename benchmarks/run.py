@@ -1,0 +1,140 @@
+"""Run the benchmarks: interleaved contenders, medians, ratios, table, JSON and plots.
+
+    python benchmarks/run.py            # N = 10^2 .. 10^5, 7 rounds (several minutes)
+    python benchmarks/run.py --quick    # N = 10^2, 10^3, 3 rounds: proves they still run
+    python benchmarks/run.py --full     # adds N = 10^6 to spawn-and-gather
+
+See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import loops
+from harness import Result, interleave, set_ratios
+from machine import one_line
+from report import OTHER_PROCESS, machine, plot, table, write_json
+from workloads import MODES, Mode, Workload, all_workloads
+
+HERE = Path(__file__).resolve().parent
+LEGACY_SCRIPT = HERE / "legacy_v1.py"
+LEGACY_ENV = "MULTI_AWAIT_V1_PYTHON"
+
+
+def measure(workload: Workload, backend: str, mode: Mode) -> list[Result]:
+    """Every size of *workload* on *backend*, in one event loop."""
+
+    async def main(loop: loops.Loop) -> list[Result]:
+        results: list[Result] = []
+        for n in workload.sizes[mode.name]:
+            started = time.perf_counter()
+            contenders = workload.contenders(loop, n, mode)
+            samples = await interleave(contenders, mode.repeats_for(n))
+            group = [
+                Result(workload.name, backend, n, name, workload.unit, values)
+                for name, values in samples.items()
+            ]
+            set_ratios(group, workload.baseline(loop))
+            results += group
+            print(
+                f"  {workload.name:13} {backend:15} {n:>8}  {time.perf_counter() - started:6.1f} s",
+                file=sys.stderr,
+            )
+        return results
+
+    result: list[Result] = loops.run(backend, main)
+    return result
+
+
+def measure_legacy(python: str, mode: Mode, names: set[str]) -> tuple[list[Result], str]:
+    """multi-await 1.0.4's figures, measured by *python* (3.9) in a process of its own."""
+    completed = subprocess.run(
+        [python, str(LEGACY_SCRIPT), "--mode", mode.name, "--workload", *sorted(names)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        return [], f"multi-await 1.0.4 not measured: {completed.stderr.strip()[-500:]}"
+    document = json.loads(completed.stdout)
+    results = [Result.from_json(data) for data in document["results"]]
+    return results, f"{OTHER_PROCESS} multi-await 1.0.4: {one_line(document['machine'])}"
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small sizes, 3 rounds (< 2 min)")
+    size.add_argument("--full", action="store_true", help="add N = 10^6 to spawn-and-gather")
+    parser.add_argument(
+        "--workload", nargs="+", metavar="NAME", help="only these workloads (default: all)"
+    )
+    parser.add_argument(
+        "--backend", nargs="+", choices=loops.BACKENDS, help="only these event loops"
+    )
+    parser.add_argument(
+        "--legacy-python",
+        default=os.environ.get(LEGACY_ENV),
+        help=f"a Python 3.9 with multi-await 1.0.4 and aiotk installed (or ${LEGACY_ENV})",
+    )
+    parser.add_argument("--output", type=Path, help="where JSON and plots go")
+    parser.add_argument("--no-plots", action="store_true", help="write no PNG")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    mode = MODES["quick" if args.quick else "full" if args.full else "default"]
+    output: Path = args.output or HERE / "results" / ("quick" if args.quick else "")
+    output.mkdir(parents=True, exist_ok=True)
+    workloads = [w for w in all_workloads() if not args.workload or w.name in args.workload]
+    unknown = set(args.workload or ()) - {w.name for w in all_workloads()}
+    if unknown:
+        print(f"unknown workload(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    backends = [b for b in args.backend or loops.BACKENDS if loops.available(b)]
+    info = machine()
+    notes: list[str] = []
+    began = time.perf_counter()
+
+    legacy: list[Result] = []
+    if args.legacy_python:
+        legacy, note = measure_legacy(args.legacy_python, mode, {w.name for w in workloads})
+        notes.append(note)
+    else:
+        notes.append(f"multi-await 1.0.4 not measured: pass --legacy-python or set {LEGACY_ENV}")
+
+    everything: list[Result] = []
+    for workload in workloads:
+        reason = workload.skip_reason()
+        if reason is not None:
+            notes.append(f"{workload.name} skipped: {reason}")
+            print(f"{workload.name} skipped: {reason}\n", flush=True)
+            continue
+        results: list[Result] = []
+        for backend in (b for b in backends if b in workload.backends):
+            results += measure(workload, backend, mode)
+        results += [r for r in legacy if r.workload == workload.name]
+        everything += results
+        print(table(workload, results) + "\n", flush=True)
+        if not args.no_plots:
+            plot(output / f"{workload.name}.png", workload, results, info)
+
+    for note in notes:
+        print(note)
+    print(one_line(info))
+    path = output / "results.json"
+    write_json(path, info, mode.name, everything, notes)
+    print(f"{len(everything)} figures in {path}, in {time.perf_counter() - began:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,84 @@
+"""Abort latency: from the failing input's ``raise`` to the caller's ``except``.
+
+N inputs sleep, with no cleanup to do; one more input waits until all of them have
+started, notes the time with :func:`time.perf_counter` and raises. The figure is
+the time until the caller's ``except`` runs, which covers cancelling the N sleepers
+and waiting until every one of them has finished: linear in N at best.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from contenders import Contender, Run, baseline, gatherers
+from harness import Measure, repetitions
+from loops import Loop
+
+from . import Mode, Workload, standard_sizes
+
+
+class FailingInputError(Exception):
+    """The failure of the failing input."""
+
+
+def holds_failure(error: BaseException) -> bool:
+    """True if *error* is our failure, alone or inside an exception group."""
+    if isinstance(error, FailingInputError):
+        return True
+    inner = getattr(error, "exceptions", None)
+    return inner is not None and any(holds_failure(each) for each in inner)
+
+
+async def latency(run: Run, loop: Loop, n: int) -> float:
+    """Microseconds from the raise to the caller's except, for one call over N sleepers."""
+    started = 0
+    all_started = loop.event()
+    raised_at = 0.0
+
+    async def sleeper() -> None:
+        nonlocal started
+        started += 1
+        if started == n:
+            all_started.set()
+        await loop.sleep_forever()
+
+    async def failer() -> None:
+        nonlocal raised_at
+        await all_started.wait()
+        raised_at = time.perf_counter()
+        raise FailingInputError
+
+    inputs: list[Callable[[], Awaitable[Any]]] = [sleeper] * n
+    inputs.append(failer)
+    try:
+        await run(inputs)
+    except BaseException as error:
+        caught_at = time.perf_counter()
+        if not holds_failure(error):
+            raise
+    else:
+        raise AssertionError("the failing input did not fail the call")
+    return (caught_at - raised_at) * 1e6
+
+
+async def mean_latency(run: Run, loop: Loop, n: int, calls: int) -> float:
+    return sum([await latency(run, loop, n) for _ in range(calls)]) / calls
+
+
+def contenders(loop: Loop, n: int, mode: Mode) -> dict[str, Measure]:
+    calls = repetitions(n, mode.inputs_per_sample // 10)
+    aborting: list[Contender] = [each for each in gatherers(loop) if each.aborts]
+    return {each.name: partial(mean_latency, each.run, loop, n, calls) for each in aborting}
+
+
+WORKLOAD = Workload(
+    name="abort",
+    title="Abort latency with N pending sleepers",
+    unit="µs",
+    sizes=standard_sizes(),
+    contenders=contenders,
+    baseline=baseline,
+)
