@@ -195,16 +195,19 @@ async def _aiotools_as_completed_safe(inputs: Inputs) -> list[Any]:
 def bounded(loop: Loop, limit: int) -> list[Contender]:
     """Ways to run N inputs, at most *limit* at once, and get their results in order."""
 
-    async def task_group_semaphore(inputs: Inputs) -> list[Any]:
+    async def with_semaphore(inputs: Inputs) -> list[Any]:
         semaphore = asyncio.Semaphore(limit)
 
         async def one(fn: Callable[[], Awaitable[Any]]) -> Any:
             async with semaphore:
                 return await fn()
 
-        return await _task_group([lambda fn=fn: one(fn) for fn in inputs])
+        limited = [lambda fn=fn: one(fn) for fn in inputs]
+        if sys.version_info >= (3, 11):
+            return await _task_group(limited)
+        return await _asyncio_gather(limited)
 
-    async def nursery_limiter(inputs: Inputs) -> list[Any]:
+    async def with_limiter(inputs: Inputs) -> list[Any]:
         import trio
 
         limiter = trio.CapacityLimiter(limit)
@@ -241,11 +244,8 @@ def bounded(loop: Loop, limit: int) -> list[Contender]:
 
         return await aiometer.run_all(inputs, max_at_once=limit)
 
-    found: list[Contender] = []
-    if loop.is_asyncio and sys.version_info >= (3, 11):
-        found.append(Contender(bounded_baseline(loop), task_group_semaphore))
-    elif not loop.is_asyncio:
-        found.append(Contender(bounded_baseline(loop), nursery_limiter))
+    native = with_semaphore if loop.is_asyncio else with_limiter
+    found: list[Contender] = [Contender(bounded_baseline(loop), native)]
     if accepts(multi_await.gather_or_abort, "max_concurrency"):
         found.append(Contender("gather_or_abort", gather_or_abort))
     if accepts(multi_await.wait_or_abort, "max_concurrency"):
@@ -263,4 +263,6 @@ def bounded(loop: Loop, limit: int) -> list[Contender]:
 
 
 def bounded_baseline(loop: Loop) -> str:
-    return "TaskGroup + Semaphore" if loop.is_asyncio else "nursery + CapacityLimiter"
+    if not loop.is_asyncio:
+        return "nursery + CapacityLimiter"
+    return "TaskGroup + Semaphore" if sys.version_info >= (3, 11) else "gather + Semaphore"
