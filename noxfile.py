@@ -26,6 +26,11 @@ MAIN_PYTHON = "3.12"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 LINTED = ["src", "tests", "examples", "benchmarks", "noxfile.py"]
 PROPERTIES = Path("tests/properties")
+#: A hung test run is stopped after ten minutes, so that the other sessions still run
+#: and report (the whole suite takes well under a minute).
+PYTEST = (
+    ["timeout", "--foreground", "--kill-after=10", "600"] if shutil.which("timeout") else []
+) + ["python", "-m", "pytest", "-p", "no:cacheprovider"]
 #: The distributions whose versions a test session reports.
 REPORTED = {"anyio", "exceptiongroup", "trio", "uvloop", "pytest", "hypothesis"}
 
@@ -58,16 +63,13 @@ def run_tests(session: nox.Session, *install_options: str) -> None:
     pins = [pin for pin in str(installed).split() if pin.split("==")[0].lower() in REPORTED]
     session.log("testing with " + ", ".join(pins))
     session.run(
-        "python",
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
+        *PYTEST,
         "--cov",
         "--cov-report=",
         "--cov-fail-under=0",  # the gate is the combined figure, in the coverage session
         *session.posargs,
         env={"COVERAGE_FILE": f".coverage.{session.name}"},
+        external=True,
     )
 
 
@@ -121,14 +123,7 @@ def properties(session: nox.Session) -> None:
         session.skip(f"{PROPERTIES} holds no tests yet")
     session.install("-e", ".[test]")
     session.run(
-        "python",
-        "-m",
-        "pytest",
-        str(PROPERTIES),
-        "--hypothesis-profile=ci",
-        "-p",
-        "no:cacheprovider",
-        *session.posargs,
+        *PYTEST, str(PROPERTIES), "--hypothesis-profile=ci", *session.posargs, external=True
     )
 
 
