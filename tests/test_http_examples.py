@@ -92,7 +92,17 @@ def test_httpx_fan_out_closes_every_request_before_raising_the_503(
     no_request_left_hanging(server)
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+#: The refused connection fails while the other requests are connecting, when the
+#: abort's Task.cancel() can meet the end of AnyIO's happy-eyeballs scope: on Python
+#: 3.10 that cancellation is lost (see tests/integration/test_inputs_using_anyio.py).
+LOST_ON_PYTHON_310 = pytest.mark.xfail(
+    sys.version_info < (3, 11),
+    strict=False,
+    reason="Python 3.10: an abort colliding with an AnyIO scope's own cancellation is lost",
+)
+
+
+@pytest.mark.parametrize("backend", [pytest.param("asyncio", marks=LOST_ON_PYTHON_310), "trio"])
 def test_httpx_fan_out_closes_every_request_before_raising_the_connect_error(
     server: LocalServer, backend: str
 ) -> None:
