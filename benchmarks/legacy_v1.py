@@ -32,6 +32,8 @@ LEGACY = "multi-await 1.0.4"
 MODES = {"quick": (3, 2_000), "default": (7, 20_000), "full": (7, 20_000)}
 SIZES = {"quick": (100, 1_000), "default": (100, 1_000, 10_000, 100_000)}
 SIZES["full"] = SIZES["default"]
+#: As in run.py: 10^5 in full mode only, for the slow samples.
+SMALL_SIZES = {"quick": SIZES["quick"], "default": SIZES["default"][:-1], "full": SIZES["full"]}
 SOURCES = {"quick": (10, 100), "default": (10, 100, 1_000, 10_000)}
 SOURCES["full"] = SOURCES["default"]
 
@@ -279,10 +281,10 @@ def select(burst: bool) -> Callable[[int, int, int], dict[str, Measure]]:
 
 WORKLOADS = {
     "spawn": (spawn, SIZES, "µs per input", "asyncio.gather"),
-    "abort": (abort, SIZES, "µs", "asyncio.wait + cancel (by hand)"),
-    "memory": (memory, SIZES, "bytes per input", "asyncio.gather"),
+    "abort": (abort, SMALL_SIZES, "µs", "asyncio.wait + cancel (by hand)"),
+    "memory": (memory, SMALL_SIZES, "bytes per input", "asyncio.gather"),
     "as_completed": (as_completed, SIZES, "µs per item", "asyncio.as_completed"),
-    "foreign_tasks": (foreign_tasks, SIZES, "µs per input", "asyncio.gather"),
+    "foreign_tasks": (foreign_tasks, SMALL_SIZES, "µs per input", "asyncio.gather"),
     "select_one": (select(False), SOURCES, "µs per item", "fan-in queue (by hand)"),
     "select_all": (select(True), SOURCES, "µs per item", "fan-in queue (by hand)"),
 }
@@ -294,7 +296,15 @@ async def measure(mode: str, names: list[str]) -> list[Result]:
     for name in names:
         contenders, sizes, unit, baseline = WORKLOADS[name]
         for n in sizes[mode]:
-            samples = await interleave(contenders(n, repeats, per_sample), repeats)
+            started = time.perf_counter()
+            rounds = repeats if n <= 10_000 else min(repeats, 5 if n <= 100_000 else 3)
+            if name == "memory":
+                rounds = min(rounds, 3)
+            samples = await interleave(contenders(n, repeats, per_sample), rounds)
+            print(
+                f"  {name:13} {'asyncio, 1.0.4':15} {n:>8}  {time.perf_counter() - started:6.1f} s",
+                file=sys.stderr,
+            )
             group = [
                 Result(name, "asyncio", n, implementation, unit, values)
                 for implementation, values in samples.items()

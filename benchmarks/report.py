@@ -158,3 +158,48 @@ def plot(path: Path, workload: Workload, results: list[Result], info: dict[str, 
     figure.tight_layout(rect=(0, 0.07, 1 - 2.4 / (4.6 * len(backends) + 2.6), 1))
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+# -- reStructuredText, included by docs/performance.rst -----------------------------
+
+
+def rst_tables(tables: list[tuple[Workload, list[Result]]], info: dict[str, Any]) -> str:
+    """One list-table per workload: a row per backend and implementation, a column per N."""
+    out = [
+        ".. Written by benchmarks/run.py; do not edit by hand.",
+        "",
+        f"Measured on {one_line(info)}, {info['date']}.",
+        "",
+    ]
+    for workload, results in tables:
+        sizes = sorted({r.n for r in results})
+        size_name = workload.size_label.split()[0]
+        out += [
+            f".. list-table:: {workload.title} (``{workload.name}``): {workload.unit},"
+            " median (ratio to the baseline)",
+            "   :header-rows: 1",
+            "",
+            "   * - loop",
+            "     - implementation",
+            *(f"     - {size_name} = {_count(n)}" for n in sizes),
+        ]
+        for backend in dict.fromkeys(r.backend for r in results):
+            mine = [r for r in results if r.backend == backend]
+            for name in dict.fromkeys(label(r) for r in mine):
+                base = any(r.implementation == r.baseline for r in mine if label(r) == name)
+                shown = f"**{name}**" if base else name
+                out += [f"   * - {backend}", f"     - {shown}"]
+                for n in sizes:
+                    found = [r for r in mine if r.n == n and label(r) == name]
+                    out.append(f"     - {_rst_cell(found[0])}" if found else "     - ")
+        out.append("")
+    out.append(
+        f"The baseline is in bold. {OTHER_PROCESS} Measured in another process, on another"
+        " Python; the ratio is to the baseline of that process."
+    )
+    return "\n".join(out) + "\n"
+
+
+def _rst_cell(result: Result) -> str:
+    value = f"{result.median:.3g}" if result.median < 1000 else f"{result.median:,.0f}"
+    return f"{value} ({result.ratio:.2f}x)" if result.ratio is not None else value

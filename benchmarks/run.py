@@ -20,7 +20,7 @@ from pathlib import Path
 import loops
 from harness import Result, interleave, set_ratios
 from machine import one_line
-from report import OTHER_PROCESS, machine, plot, table, write_json
+from report import OTHER_PROCESS, machine, plot, rst_tables, table, write_json
 from workloads import MODES, Mode, Workload, all_workloads
 
 HERE = Path(__file__).resolve().parent
@@ -36,7 +36,8 @@ def measure(workload: Workload, backend: str, mode: Mode) -> list[Result]:
         for n in workload.sizes[mode.name]:
             started = time.perf_counter()
             contenders = workload.contenders(loop, n, mode)
-            samples = await interleave(contenders, mode.repeats_for(n))
+            repeats = min(mode.repeats_for(n), workload.max_repeats or mode.repeats)
+            samples = await interleave(contenders, repeats)
             group = [
                 Result(workload.name, backend, n, name, workload.unit, values)
                 for name, values in samples.items()
@@ -57,12 +58,12 @@ def measure_legacy(python: str, mode: Mode, names: set[str]) -> tuple[list[Resul
     """multi-await 1.0.4's figures, measured by *python* (3.9) in a process of its own."""
     completed = subprocess.run(
         [python, str(LEGACY_SCRIPT), "--mode", mode.name, "--workload", *sorted(names)],
-        capture_output=True,
+        stdout=subprocess.PIPE,  # its progress and errors go to our stderr
         text=True,
         check=False,
     )
     if completed.returncode != 0:
-        return [], f"multi-await 1.0.4 not measured: {completed.stderr.strip()[-500:]}"
+        return [], f"multi-await 1.0.4 not measured: {python} exited with {completed.returncode}"
     document = json.loads(completed.stdout)
     results = [Result.from_json(data) for data in document["results"]]
     return results, f"{OTHER_PROCESS} multi-await 1.0.4: {one_line(document['machine'])}"
@@ -112,6 +113,7 @@ def main(argv: list[str]) -> int:
         notes.append(f"multi-await 1.0.4 not measured: pass --legacy-python or set {LEGACY_ENV}")
 
     everything: list[Result] = []
+    tables: list[tuple[Workload, list[Result]]] = []
     for workload in workloads:
         reason = workload.skip_reason()
         if reason is not None:
@@ -123,6 +125,7 @@ def main(argv: list[str]) -> int:
             results += measure(workload, backend, mode)
         results += [r for r in legacy if r.workload == workload.name]
         everything += results
+        tables.append((workload, results))
         print(table(workload, results) + "\n", flush=True)
         if not args.no_plots:
             plot(output / f"{workload.name}.png", workload, results, info)
@@ -132,6 +135,7 @@ def main(argv: list[str]) -> int:
     print(one_line(info))
     path = output / "results.json"
     write_json(path, info, mode.name, everything, notes)
+    (output / "tables.rst").write_text(rst_tables(tables, info), encoding="utf-8")
     print(f"{len(everything)} figures in {path}, in {time.perf_counter() - began:.0f} s")
     return 0
 

@@ -19,13 +19,16 @@ class Mode:
     """How long a run may take: ``quick`` proves the benchmarks run, ``full`` adds scale."""
 
     name: str
-    #: Measured rounds (after one warm-up round) for N up to 10^5; 3 beyond.
+    #: Measured rounds (after one warm-up round) for N up to 10^4; fewer beyond, where
+    #: one sample takes seconds and varies less.
     repeats: int
     #: Inputs one timing sample covers at least, repeating the call for small N.
     inputs_per_sample: int
 
     def repeats_for(self, n: int) -> int:
-        return self.repeats if n <= 100_000 else min(self.repeats, 3)
+        if n <= 10_000:
+            return self.repeats
+        return min(self.repeats, 5 if n <= 100_000 else 3)
 
 
 MODES = {
@@ -36,6 +39,8 @@ MODES = {
 
 QUICK_SIZES = (100, 1_000)
 SIZES = (100, 1_000, 10_000, 100_000)
+#: For workloads whose samples are slow at 10^5 (aborts, tracemalloc): 10^5 in full only.
+SMALL_SIZES = SIZES[:-1]
 
 
 @dataclass(frozen=True)
@@ -53,12 +58,16 @@ class Workload:
     backends: tuple[str, ...] = BACKENDS
     #: What N counts, for tables and plots.
     size_label: str = "N inputs"
+    #: At most this many measured rounds, for figures that hardly vary (memory).
+    max_repeats: int | None = None
     #: Why the workload cannot run now (a feature not yet in multi_await), or None.
     skip_reason: Callable[[], str | None] = lambda: None
 
 
-def standard_sizes(*, full: tuple[int, ...] = SIZES) -> dict[str, tuple[int, ...]]:
-    return {"quick": QUICK_SIZES, "default": SIZES, "full": full}
+def standard_sizes(
+    default: tuple[int, ...] = SIZES, full: tuple[int, ...] = SIZES
+) -> dict[str, tuple[int, ...]]:
+    return {"quick": QUICK_SIZES, "default": default, "full": full}
 
 
 def all_workloads() -> list[Workload]:

@@ -17,7 +17,7 @@ from contenders import Contender, Run, baseline, gatherers
 from harness import Measure, repetitions
 from loops import Loop
 
-from . import Mode, Workload, standard_sizes
+from . import SMALL_SIZES, Mode, Workload, standard_sizes
 
 
 class FailingInputError(Exception):
@@ -78,7 +78,7 @@ WORKLOAD = Workload(
     name="abort",
     title="Abort latency with N pending sleepers",
     unit="µs",
-    sizes=standard_sizes(),
+    sizes=standard_sizes(SMALL_SIZES),
     contenders=contenders,
     baseline=baseline,
 )

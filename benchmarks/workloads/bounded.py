@@ -13,7 +13,7 @@ from loops import Loop
 
 import multi_await
 
-from . import Mode, Workload, standard_sizes
+from . import SMALL_SIZES, Mode, Workload, standard_sizes
 
 LIMIT = 10
 
@@ -41,7 +41,7 @@ WORKLOAD = Workload(
     name="bounded",
     title=f"N inputs with one checkpoint each, at most {LIMIT} at once",
     unit="µs per input",
-    sizes=standard_sizes(),
+    sizes=standard_sizes(SMALL_SIZES),
     contenders=contenders,
     baseline=bounded_baseline,
     skip_reason=skip_reason,

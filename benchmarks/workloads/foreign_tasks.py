@@ -12,7 +12,7 @@ from loops import ASYNCIO, UVLOOP, Loop
 
 import multi_await
 
-from . import Mode, Workload, standard_sizes
+from . import SMALL_SIZES, Mode, Workload, standard_sizes
 from .spawn import trivial
 
 Wait = Callable[[list["asyncio.Task[int]"]], Awaitable[Any]]
@@ -54,7 +54,7 @@ WORKLOAD = Workload(
     name="foreign_tasks",
     title="Wait for N asyncio tasks created beforehand",
     unit="µs per input",
-    sizes=standard_sizes(),
+    sizes=standard_sizes(SMALL_SIZES),
     contenders=contenders,
     baseline=lambda loop: ASYNCIO_GATHER,
     backends=(ASYNCIO, UVLOOP),

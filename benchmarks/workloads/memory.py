@@ -16,7 +16,7 @@ from contenders import Run, baseline, gatherers
 from harness import Measure
 from loops import Loop
 
-from . import Mode, Workload, standard_sizes
+from . import SMALL_SIZES, Mode, Workload, standard_sizes
 
 
 async def peak_per_input(run: Run, loop: Loop, n: int) -> float:
@@ -52,7 +52,8 @@ WORKLOAD = Workload(
     name="memory",
     title="Peak memory per pending input",
     unit="bytes per input",
-    sizes=standard_sizes(),
+    sizes=standard_sizes(SMALL_SIZES),
     contenders=contenders,
     baseline=baseline,
+    max_repeats=3,  # tracemalloc makes a sample slow, and the figure varies little
 )

@@ -28,7 +28,7 @@ WORKLOAD = Workload(
     name="spawn",
     title="Spawn and gather N trivial inputs",
     unit="µs per input",
-    sizes=standard_sizes(full=(*SIZES, 1_000_000)),
+    sizes=standard_sizes(SIZES, (*SIZES, 1_000_000)),
     contenders=contenders,
     baseline=baseline,
 )
