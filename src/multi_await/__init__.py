@@ -9,6 +9,7 @@ from ._compat._helpers import cancel_all, with_value
 from ._compat._select_loop import MultiAwait, multi_await
 from ._errors import InputCancelledError, secondary_errors
 from ._gather import gather_or_abort
+from ._race import race_or_abort
 from ._wait import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, Done, wait_or_abort
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "cancel_all",
     "gather_or_abort",
     "multi_await",
+    "race_or_abort",
     "secondary_errors",
     "wait_or_abort",
     "with_value",

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, Generic
 
 from ._core._abort import AbortEngine
+from ._core._options import REPORT_STUCK_AFTER, list_inputs, make_options
 from ._types import Input, T
 
 
@@ -54,14 +55,32 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
     :param timeout: seconds, counted from the start, before every input is
         cancelled, awaited, and :exc:`TimeoutError` is raised from the next step;
         results that arrived in time are given first
+    :param max_concurrency: at most this many inputs run at once; see
+        :func:`gather_or_abort`
+    :param report_stuck_after: see :func:`gather_or_abort`
 
     .. versionadded:: 2.0
     """
 
     __slots__ = ("__weakref__", "_engine", "_entered", "_plain")
 
-    def __init__(self, aws: Iterable[Input[T]], timeout: float | None = None) -> None:
-        self._engine = AbortEngine(aws, timeout, wake_on_each=True)
+    def __init__(
+        self,
+        aws: Iterable[Input[T]],
+        timeout: float | None = None,
+        *,
+        max_concurrency: int | None = None,
+        report_stuck_after: float | None = REPORT_STUCK_AFTER,
+    ) -> None:
+        given = list_inputs(aws)
+        options = make_options(
+            given,
+            timeout=timeout,
+            max_concurrency=max_concurrency,
+            report_stuck_after=report_stuck_after,
+            wake_on_each=True,
+        )
+        self._engine = AbortEngine(given, options)
         self._entered = False
         self._plain = False
 

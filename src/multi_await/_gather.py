@@ -2,23 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 from ._core._abort import AbortEngine
+from ._core._options import REPORT_STUCK_AFTER, make_options
 from ._types import T1, T2, T3, T4, T5, T6, Input, T
 
 
 @overload
-async def gather_or_abort(*, timeout: float | None = None) -> list[Any]: ...
-@overload
-async def gather_or_abort(aw1: Input[T1], /, *, timeout: float | None = None) -> tuple[T1]: ...
+async def gather_or_abort(
+    *,
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: bool = False,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> list[Any]: ...
 @overload
 async def gather_or_abort(
-    aw1: Input[T1], aw2: Input[T2], /, *, timeout: float | None = None
+    aw1: Input[T1],
+    /,
+    *,
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: Literal[False] = False,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> tuple[T1]: ...
+@overload
+async def gather_or_abort(
+    aw1: Input[T1],
+    aw2: Input[T2],
+    /,
+    *,
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: Literal[False] = False,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2]: ...
 @overload
 async def gather_or_abort(
-    aw1: Input[T1], aw2: Input[T2], aw3: Input[T3], /, *, timeout: float | None = None
+    aw1: Input[T1],
+    aw2: Input[T2],
+    aw3: Input[T3],
+    /,
+    *,
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: Literal[False] = False,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2, T3]: ...
 @overload
 async def gather_or_abort(
@@ -29,6 +59,9 @@ async def gather_or_abort(
     /,
     *,
     timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: Literal[False] = False,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2, T3, T4]: ...
 @overload
 async def gather_or_abort(
@@ -40,6 +73,9 @@ async def gather_or_abort(
     /,
     *,
     timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: Literal[False] = False,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2, T3, T4, T5]: ...
 @overload
 async def gather_or_abort(
@@ -52,12 +88,35 @@ async def gather_or_abort(
     /,
     *,
     timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: Literal[False] = False,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2, T3, T4, T5, T6]: ...
 @overload
-async def gather_or_abort(*aws: Input[T], timeout: float | None = None) -> list[T]: ...
+async def gather_or_abort(
+    *aws: Input[T],
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: Literal[False] = False,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> list[T]: ...
+@overload
+async def gather_or_abort(
+    *aws: Input[T],
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: Literal[True],
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> list[T | Exception]: ...
 
 
-async def gather_or_abort(*aws: Input[Any], timeout: float | None = None) -> Any:
+async def gather_or_abort(
+    *aws: Input[Any],
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: bool = False,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> Any:
     """Run *aws* together and return their results in input order.
 
     If any input fails, every other input is cancelled and **has finished** before
@@ -70,14 +129,34 @@ async def gather_or_abort(*aws: Input[Any], timeout: float | None = None) -> Any
     :param timeout: seconds before every input is cancelled, awaited, and
         :exc:`TimeoutError` is raised; ``None`` for no limit. Zero or less has
         already expired.
+    :param max_concurrency: at most this many inputs run at once, started in input
+        order as others finish; ``None`` runs all at once. Async callables are then
+        called only when their turn comes, and inputs whose turn never came are
+        never started (coroutines are closed, callables not called).
+    :param return_exceptions: if true, an input that raises an :exc:`Exception` has
+        it returned in its place and does not abort the others; the timeout and the
+        caller's cancellation still abort everything.
+    :param report_stuck_after: seconds after which an input that was cancelled but
+        has not finished is reported, with where it is suspended, as a WARNING on
+        the ``multi_await`` logger; the call keeps waiting for it. ``None`` turns
+        the report off.
     :return: a list of the results, in the order of *aws* (typed as a tuple for up
         to six inputs, as typeshed types :func:`asyncio.gather`)
     :raises TypeError: before anything starts, if an input is not one of the above
-    :raises ValueError: if *timeout* is NaN
+        or an argument has the wrong type
+    :raises ValueError: if *timeout* is NaN or *max_concurrency* is less than 1
     :raises TimeoutError: if *timeout* expired first
 
     .. versionadded:: 2.0
     """
-    engine = AbortEngine(aws, timeout)
+    given = list(aws)
+    options = make_options(
+        given,
+        timeout=timeout,
+        max_concurrency=max_concurrency,
+        report_stuck_after=report_stuck_after,
+        tolerate_failures=return_exceptions,
+    )
+    engine = AbortEngine(given, options)
     await engine.run()
     return engine.values

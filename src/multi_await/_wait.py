@@ -6,7 +6,8 @@ from collections.abc import Generator, Iterable
 from typing import Any, Generic, Literal
 
 from ._adapters._inputs import close_coroutines
-from ._core._abort import RETURNED, AbortEngine, list_inputs
+from ._core._abort import RETURNED, AbortEngine
+from ._core._options import REPORT_STUCK_AFTER, list_inputs, make_options
 from ._types import Input, T
 
 #: Return when every input has finished (the default).
@@ -61,6 +62,8 @@ async def wait_or_abort(
     timeout: float | None = None,
     *,
     return_when: str = ALL_COMPLETED,
+    max_concurrency: int | None = None,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> list[Any]:
     """Wait for *aws* like :func:`asyncio.wait`, but never leave anything running.
 
@@ -86,6 +89,9 @@ async def wait_or_abort(
         :exc:`TimeoutError` is raised; ``None`` for no limit
     :param return_when: :data:`ALL_COMPLETED`, :data:`FIRST_COMPLETED` or
         :data:`FIRST_EXCEPTION` (the equal :mod:`asyncio` constants work too)
+    :param max_concurrency: at most this many inputs run at once; see
+        :func:`gather_or_abort`
+    :param report_stuck_after: see :func:`gather_or_abort`
     :raises TypeError: before anything starts, if an input is not awaitable
     :raises ValueError: if *return_when* is unknown or *timeout* is NaN
     :raises TimeoutError: if *timeout* expired first
@@ -99,7 +105,14 @@ async def wait_or_abort(
             f"return_when must be ALL_COMPLETED, FIRST_COMPLETED or FIRST_EXCEPTION, "
             f"not {return_when!r}"
         )
-    engine = AbortEngine(given, timeout, stop_after_first=return_when == FIRST_COMPLETED)
+    options = make_options(
+        given,
+        timeout=timeout,
+        max_concurrency=max_concurrency,
+        report_stuck_after=report_stuck_after,
+        stop_after_first=return_when == FIRST_COMPLETED,
+    )
+    engine = AbortEngine(given, options)
     await engine.run()
     return [
         _done_item(engine, index, value)

@@ -21,6 +21,7 @@ from typing import Any
 
 from ._inputs import describe
 from ._protocols import Sink
+from ._stacks import await_stack
 from ._task_handles import HandleWatcher, is_task_handle
 
 
@@ -32,6 +33,9 @@ class AsyncioBackend:
 
     def __init__(self, loop: AbstractEventLoop) -> None:
         self._loop = loop
+
+    def current_time(self) -> float:
+        return self._loop.time()
 
     def check(self, index: int, aw: object) -> None:
         if asyncio.isfuture(aw) and aw.get_loop() is not self._loop:
@@ -100,6 +104,14 @@ class AsyncioRunner:
                 self._cancelled.add(future)
         if self._handles is not None:
             self._handles.abort()
+
+    def where(self, index: int) -> str:
+        for running in (self._owned, self._foreign):
+            for future, at in running.items():
+                if at == index:
+                    get_coro = getattr(future, "get_coro", None)
+                    return await_stack(get_coro() if get_coro else None)
+        return "  (it is watched through its task handle)\n"
 
     def _owned_done(self, task: Future[Any]) -> None:
         self._report(self._owned.pop(task), task)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from types import CoroutineType
 from typing import Any, cast
 
@@ -35,19 +35,26 @@ def close_coroutines(objects: Iterable[object]) -> None:
             obj.close()
 
 
-def prepare(aws: Iterable[object], backend: Backend) -> list[Awaitable[Any]]:
+def prepare(
+    aws: Iterable[object], backend: Backend, *, call: bool = True
+) -> list[Awaitable[Any] | Callable[[], Any]]:
     """Check every input and call the async callables, before anything starts.
+
+    With ``call=False`` callables are only checked to be callable: they will be
+    called when their input starts (see :func:`awaitable_of`), or never.
 
     Raises ``TypeError`` naming the position and the type of the first bad input,
     after closing every coroutine object it was given or made, so that no
     "coroutine was never awaited" warning follows.
     """
     given = list(aws)
-    prepared: list[Awaitable[Any]] = []
+    prepared: list[Awaitable[Any] | Callable[[], Any]] = []
     try:
         for index, obj in enumerate(given):
             if type(obj) is CoroutineType:  # the common case, checked cheaply
                 prepared.append(cast("Coroutine[Any, Any, Any]", obj))
+            elif not call and callable(obj) and not inspect.isawaitable(obj):
+                prepared.append(cast("Callable[[], Any]", obj))
             else:
                 prepared.append(awaitable_of(index, obj, backend))
         _refuse_repeats(given, prepared)
@@ -58,14 +65,18 @@ def prepare(aws: Iterable[object], backend: Backend) -> list[Awaitable[Any]]:
     return prepared
 
 
-def _refuse_repeats(given: list[object], prepared: list[Awaitable[Any]]) -> None:
+def _refuse_repeats(
+    given: list[object], prepared: list[Awaitable[Any] | Callable[[], Any]]
+) -> None:
     """An awaitable can be awaited once: refuse one given twice (a callable may repeat)."""
-    awaitables = [obj for obj, aw in zip(given, prepared, strict=False) if obj is aw]
+    awaitables = [
+        obj for obj, aw in zip(given, prepared, strict=False) if obj is aw and not callable(aw)
+    ]
     if len({id(obj) for obj in awaitables}) == len(awaitables):
         return
     first_index: dict[int, int] = {}
     for index, obj in enumerate(given):
-        if obj is prepared[index]:
+        if obj is prepared[index] and not callable(obj):
             first = first_index.setdefault(id(obj), index)
             if first != index:
                 raise TypeError(

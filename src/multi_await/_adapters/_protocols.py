@@ -53,6 +53,10 @@ class Runner(Protocol):
         """Make the runner ready to start inputs again after :meth:`abort`."""
         ...
 
+    def where(self, index: int) -> str:
+        """Where input *index*, still running, is suspended: a formatted stack."""
+        ...
+
 
 class Backend(Protocol):
     """One running event loop library, as the engine needs to know it."""
@@ -68,6 +72,10 @@ class Backend(Protocol):
 
         asyncio tasks can; Trio tasks need an open nursery.
         """
+        ...
+
+    def current_time(self) -> float:
+        """The backend's clock, callable from a callback as from a task."""
         ...
 
     def check(self, index: int, aw: object) -> None:

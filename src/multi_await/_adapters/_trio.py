@@ -24,6 +24,7 @@ import trio
 from .._errors import is_cancellation
 from ._inputs import describe
 from ._protocols import Sink
+from ._stacks import await_stack
 from ._task_handles import HandleWatcher, is_task_handle
 
 
@@ -32,6 +33,9 @@ class TrioBackend:
     cancelled = trio.Cancelled
 
     __slots__ = ()
+
+    def current_time(self) -> float:
+        return trio.current_time()
 
     def check(self, index: int, aw: object) -> None:
         if asyncio.isfuture(aw):
@@ -105,6 +109,13 @@ class TrioRunner:
             self._nursery.start_soon(self._handles.watch, index, aw)
         else:
             self._nursery.start_soon(_run, self._sink, index, aw)
+
+    def where(self, index: int) -> str:
+        for task in self._nursery.child_tasks:
+            frame = task.coro.cr_frame
+            if frame is not None and frame.f_locals.get("index") == index:
+                return await_stack(task.coro)
+        return "  (it is watched through its task handle)\n"
 
     def abort(self) -> None:
         self._nursery.cancel_scope.cancel()

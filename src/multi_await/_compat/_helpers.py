@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
 from .._adapters._inputs import already_finished, close_coroutines
-from .._core._abort import AbortEngine, list_inputs
+from .._core._abort import AbortEngine
+from .._core._options import list_inputs, make_options
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -47,7 +48,7 @@ async def cancel_all(tasks: Iterable[Awaitable[Any]]) -> None:
     .. versionadded:: 2.0
     """
     running = [task for task in _check_running(list_inputs(tasks)) if not already_finished(task)]
-    engine = AbortEngine(running, None)
+    engine = AbortEngine(running, make_options(running))
     await engine.open()
     engine.cancel_now()
     await engine.close()

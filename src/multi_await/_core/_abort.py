@@ -9,21 +9,28 @@ the backend adapter it is given, which spawns with the backend's native primitiv
 from __future__ import annotations
 
 import enum
+import logging
 import math
 from collections import deque
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
 
 from .._adapters import current_backend
-from .._adapters._inputs import close_coroutines, describe, prepare
+from .._adapters._inputs import awaitable_of, close_coroutines, describe, prepare
 from .._adapters._protocols import Runner
-from .._errors import InputCancelledError, is_cancellation, pick_exception
+from .._errors import InputCancelledError, attach_secondary_errors, is_cancellation, pick_exception
+from ._options import Options
 from ._wakeup import Wakeup
 
 #: Per-input status codes, kept in a bytearray indexed by input position.
 PENDING, RETURNED, FAILED, CANCELLED = range(4)
+
+#: How many stuck inputs one abort reports by name, at most.
+STUCK_REPORT_LIMIT = 10
+
+logger = logging.getLogger("multi_await")
 
 
 class Reason(enum.Enum):
@@ -31,104 +38,77 @@ class Reason(enum.Enum):
 
     FAILURE = enum.auto()  #: an input failed
     TIMEOUT = enum.auto()  #: the deadline passed
-    FIRST_DONE = enum.auto()  #: the caller wanted only the first input to finish
+    FIRST_DONE = enum.auto()  #: the caller wanted only the first input to return
     INTERRUPTED = enum.auto()  #: the caller was cancelled, interrupted or left early
-
-
-def check_timeout(timeout: object) -> float:
-    """Validate a ``timeout=`` argument; return it in seconds (``inf`` for none)."""
-    if timeout is None:
-        return math.inf
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(
-            f"timeout must be a number of seconds or None, not {type(timeout).__name__}"
-        )
-    if math.isnan(timeout):
-        raise ValueError("timeout must not be NaN")
-    return float(timeout)
-
-
-def list_inputs(aws: Iterable[object]) -> list[object]:
-    """``list(aws)``, with a clear error when *aws* is one input rather than an iterable."""
-    try:
-        return list(aws)
-    except TypeError:
-        close_coroutines([aws])
-        raise TypeError(
-            f"expected an iterable of inputs, got {type(aws).__name__}; "
-            "pass a list, even of one input"
-        ) from None
 
 
 class AbortEngine:
     """Runs the inputs of one call and keeps the abort guarantee for it.
 
-    The inputs are checked (and async callables called) on construction, before
-    anything starts. Use :meth:`run` to wait for all of them, or :meth:`open`,
-    :meth:`next_returned` and :meth:`close` to take them in completion order.
+    The inputs are checked (and async callables called, unless they must wait for a
+    free slot) on construction, before anything starts. Use :meth:`run` to wait for
+    all of them, or :meth:`open`, :meth:`next_returned` and :meth:`close` to take
+    them in completion order.
     """
 
     __slots__ = (
         "_abandoned",
+        "_aborted_at",
         "_backend",
         "_closed",
         "_deadline",
         "_failures",
         "_inputs",
         "_interruption",
+        "_may_start",
+        "_next_start_at",
+        "_options",
         "_primary",
         "_reason",
         "_runner",
         "_running",
         "_started",
-        "_stop_after_first",
-        "_timeout",
-        "_wake_on_each",
+        "_starting",
         "_wakeup",
         "order",
         "status",
         "values",
     )
 
-    def __init__(
-        self,
-        aws: Iterable[object],
-        timeout: float | None,
-        *,
-        stop_after_first: bool = False,
-        wake_on_each: bool = False,
-    ) -> None:
-        given = list_inputs(aws)
+    def __init__(self, aws: Sequence[object], options: Options) -> None:
         try:
-            self._timeout = check_timeout(timeout)
             self._backend = current_backend()
         except BaseException:
-            close_coroutines(given)
+            close_coroutines(aws)
             raise
-        self._inputs: list[Awaitable[Any]] = prepare(given, self._backend)
+        self._options = options
+        deferred = options.max_concurrency is not None or options.stagger is not None
+        self._inputs = prepare(aws, self._backend, call=not deferred)
         count = len(self._inputs)
-        #: Results by input position; ``None`` where an input has not returned.
+        #: Results by input position (a tolerated failure's exception, if any).
         self.values: list[Any] = [None] * count
         #: Status code by input position.
         self.status = bytearray(count)
         #: Positions of inputs that finished before any abort, in completion order.
         self.order: deque[int] = deque()
-        self._stop_after_first = stop_after_first
-        self._wake_on_each = wake_on_each
         self._deadline = math.inf
         self._running = 0
         self._started = 0
+        self._starting = False
+        self._may_start = 1 if options.stagger is not None else count
+        self._next_start_at = math.inf
         self._failures: list[tuple[int, BaseException]] = []
         self._reason: Reason | None = None
         self._primary: BaseException | None = None
         self._interruption: BaseException | None = None
+        self._aborted_at = math.inf
         self._abandoned = False
         self._closed = False
         self._wakeup = Wakeup()
         self._runner: Runner | None = None
 
     @property
-    def inputs(self) -> list[Awaitable[Any]]:
+    def inputs(self) -> list[Awaitable[Any] | Callable[[], Any]]:
         """The prepared inputs, by position."""
         return self._inputs
 
@@ -168,27 +148,30 @@ class AbortEngine:
         """The backend's own done item for input *index* (an asyncio future), if any."""
         return self._backend.done_item(self._inputs[index])
 
-    # -- the whole run, for gather_or_abort and wait_or_abort --------------------
+    def first_returned(self) -> int | None:
+        """The position of the first input to return, if any returned in time."""
+        return next((index for index in self.order if self.status[index] == RETURNED), None)
+
+    # -- the whole run, for gather_or_abort, wait_or_abort and race_or_abort -------
 
     async def run(self) -> None:
-        """Start every input, wait until all finished, raise as the contract says."""
+        """Start the inputs, wait until all finished, raise as the contract says."""
         await self.open()
-        while self._running and self._reason is None:
+        while self._reason is None and (self._running or self._started < len(self._inputs)):
             await self._wait_for_news()
         await self.close()
 
     # -- step by step, for as_completed_or_abort ---------------------------------
 
     async def open(self) -> None:
-        """Start every input."""
+        """Start the inputs (as many as may run at once)."""
         self._runner = runner = self._backend.runner(self)
         await runner.__aenter__()
-        self._deadline = anyio.current_time() + self._timeout
-        start = runner.start
-        for index, aw in enumerate(self._inputs):
-            self._running += 1
-            self._started = index + 1
-            start(index, aw)
+        now = self._backend.current_time()
+        self._deadline = now + self._options.timeout
+        if self._options.stagger is not None:
+            self._next_start_at = now + self._options.stagger
+        self._start_more()
 
     async def next_returned(self) -> int | None:
         """The position of the next input that returned, in completion order.
@@ -218,7 +201,7 @@ class AbortEngine:
         runner = self._runner
         if runner is None:
             return
-        if self._running or exc is not None:
+        if self._running or exc is not None or self._started < len(self._inputs):
             self._abort(Reason.INTERRUPTED, exc)
         await self._drain()
         self._runner = None
@@ -239,9 +222,11 @@ class AbortEngine:
         self._running -= 1
         if self._reason is None:
             self.order.append(index)
-            if self._stop_after_first:
+            if self._options.stop_after_first:
                 self._abort(Reason.FIRST_DONE, None)
-        if self._wake_on_each or not self._running:
+            elif self._started < len(self._inputs):
+                self._start_more()
+        if self._options.wake_on_each or not self._running:
             self._wake()
 
     def input_raised(self, index: int, error: BaseException) -> None:
@@ -249,13 +234,22 @@ class AbortEngine:
         self._running -= 1
         if self._abandoned:
             self._report_abandoned(index, error)
-            return
-        self._failures.append((index, error))
-        if self._reason is None:
+        elif self._reason is not None:
+            self._failures.append((index, error))
+            if not self._running:
+                self._wake()
+        elif self._options.tolerate_failures and isinstance(error, Exception):
+            self.values[index] = error
+            self.order.append(index)
+            if index == self._started - 1 and self._options.stagger is not None:
+                self._may_start += 1  # the newest failed: start the next one at once
+            if not self._starting:
+                self._start_more()
+            self._wake()
+        else:
+            self._failures.append((index, error))
             self.order.append(index)
             self._abort(Reason.FAILURE, error)
-        elif not self._running:
-            self._wake()
 
     def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None:
         if not by_us and self._reason is None:
@@ -265,10 +259,48 @@ class AbortEngine:
             return
         self.status[index] = CANCELLED
         self._running -= 1
-        if self._wake_on_each or not self._running:
+        if self._options.wake_on_each or not self._running:
             self._wake()
 
     # -- internals ---------------------------------------------------------------
+
+    def _start_more(self) -> None:
+        """Start inputs in order while they may: within max_concurrency and stagger."""
+        runner = self._runner
+        assert runner is not None
+        limit = self._options.max_concurrency or len(self._inputs)
+        inputs, backend = self._inputs, self._backend
+        self._starting = True
+        try:
+            while (
+                self._started < min(self._may_start, len(inputs))
+                and self._running < limit
+                and self._reason is None
+            ):
+                index = self._started
+                self._started = index + 1
+                self._running += 1
+                given = inputs[index]
+                if isinstance(given, Awaitable):
+                    ready: Awaitable[Any] = given  # pyright: ignore[reportUnknownVariableType]
+                    runner.start(index, ready)
+                    continue
+                try:  # a callable whose turn has come (max_concurrency, stagger)
+                    aw = awaitable_of(index, given, backend)
+                except Exception as exc:
+                    self.input_raised(index, exc)
+                    continue
+                runner.start(index, aw)
+        finally:
+            self._starting = False
+
+    def _stagger_tick(self) -> None:
+        """The stagger delay passed: let the next input start."""
+        stagger = self._options.stagger
+        assert stagger is not None
+        self._may_start += 1
+        self._next_start_at = self._backend.current_time() + stagger
+        self._start_more()
 
     def _abort(self, reason: Reason, exc: BaseException | None) -> None:
         """Stop everything, once: the first reason is the one that counts.
@@ -285,6 +317,7 @@ class AbortEngine:
         self._primary = exc
         close_coroutines(self._inputs[self._started :])
         if self._runner is not None and self._running:
+            self._aborted_at = self._backend.current_time()  # maybe in a callback
             self._runner.abort()
         self._wake()
 
@@ -293,7 +326,13 @@ class AbortEngine:
         timer = anyio.CancelScope(deadline=self._deadline)
         try:
             with timer:
-                await self._sleep()
+                if self._next_start_at < self._deadline and self._started < len(self._inputs):
+                    with anyio.move_on_at(self._next_start_at) as stagger:
+                        await self._wakeup.sleep()
+                    if stagger.cancelled_caught:
+                        self._stagger_tick()
+                else:
+                    await self._wakeup.sleep()
         except GeneratorExit:  # our coroutine is being closed: no await is possible
             self._abort(Reason.INTERRUPTED, None)
             raise
@@ -302,17 +341,38 @@ class AbortEngine:
         if timer.cancelled_caught:
             self._abort(Reason.TIMEOUT, self._timeout_error())
 
-    async def _sleep(self) -> None:
-        await self._wakeup.sleep()
-
     def _wake(self) -> None:
         self._wakeup.wake()
 
     async def _drain(self) -> None:
         """Wait until every started input has finished, whatever happens meanwhile."""
-        interruption = await self._wakeup.sleep_until(lambda: not self._running)
+        report_after = self._options.report_stuck_after
+        interruption = await self._wakeup.sleep_until(
+            lambda: not self._running,
+            alarm_at=math.inf if report_after is None else self._aborted_at + report_after,
+            on_alarm=self._report_stuck,
+        )
         if interruption is not None:
             self._abort(Reason.INTERRUPTED, interruption)
+
+    def _report_stuck(self) -> None:
+        """Some inputs ignore their cancellation: say which, and where they wait."""
+        runner = self._runner
+        assert runner is not None
+        seconds = self._backend.current_time() - self._aborted_at
+        stuck = [i for i in range(self._started) if self.status[i] == PENDING]
+        for index in stuck[:STUCK_REPORT_LIMIT]:
+            logger.warning(
+                "%s was cancelled %.1f s ago and has not finished; still waiting for it. "
+                "It is suspended at:\n%s",
+                self._name(index),
+                seconds,
+                runner.where(index).rstrip(),
+            )
+        if len(stuck) > STUCK_REPORT_LIMIT:
+            logger.warning(
+                "... and %d more inputs are still finishing", len(stuck) - STUCK_REPORT_LIMIT
+            )
 
     def _report_abandoned(self, index: int, error: BaseException) -> None:
         self._backend.report_abandoned_failure(
@@ -322,9 +382,11 @@ class AbortEngine:
         )
 
     def _timeout_error(self) -> TimeoutError:
-        seconds = f"{self._timeout:g} s" if self._timeout > 0 else "an expired time limit"
+        timeout = self._options.timeout
+        seconds = f"{timeout:g} s" if timeout > 0 else "an expired time limit"
+        unfinished = len(self._inputs) - sum(1 for status in self.status if status != PENDING)
         return TimeoutError(
-            f"{self._running} of {len(self._inputs)} inputs had not finished within "
+            f"{unfinished} of {len(self._inputs)} inputs had not finished within "
             f"{seconds}; they were cancelled and awaited"
         )
 
@@ -334,7 +396,8 @@ class AbortEngine:
         What the caller's own code raised comes first (the exception leaving its
         block, a ``KeyboardInterrupt``); then the first failure of an input; then the
         caller's cancellation, which outranks our timeout since it may have raced it;
-        then the timeout. A failure is never dropped for a cancellation.
+        then the timeout, which also carries the failures that were tolerated.
+        A failure is never dropped for a cancellation.
         """
         failures, interruption = self._failures, self._interruption
         primary = self._primary if self._reason in (Reason.FAILURE, Reason.TIMEOUT) else None
@@ -346,7 +409,15 @@ class AbortEngine:
             or not is_cancellation(interruption, cancelled)
         ):
             primary = interruption
+        if self._reason is Reason.TIMEOUT and primary is not interruption and primary is not None:
+            self._attach_tolerated(primary)
         return pick_exception(primary, failures, cancelled, self._name)
+
+    def _attach_tolerated(self, timeout_error: BaseException) -> None:
+        tolerated = [i for i in self.order if self.status[i] == FAILED]
+        attach_secondary_errors(
+            timeout_error, [self.values[i] for i in tolerated], [self._name(i) for i in tolerated]
+        )
 
     def _name(self, index: int) -> str:
         return f"input {index} ({describe(self._inputs[index])})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import anyio
@@ -29,11 +30,18 @@ class Wakeup:
             self._event = None
             event.set()
 
-    async def sleep_until(self, finished: Callable[[], bool]) -> BaseException | None:
+    async def sleep_until(
+        self,
+        finished: Callable[[], bool],
+        *,
+        alarm_at: float = math.inf,
+        on_alarm: Callable[[], object] = lambda: None,
+    ) -> BaseException | None:
         """Sleep until ``finished()``, whatever happens meanwhile.
 
         Inputs that were asked to stop must be waited for even if the caller is
         cancelled again: returns the first such interruption instead of raising it.
+        If still sleeping at the time *alarm_at*, calls *on_alarm* once, and sleeps on.
         """
         if finished():
             return None
@@ -41,7 +49,11 @@ class Wakeup:
         with anyio.CancelScope(shield=True):
             while not finished():
                 try:
-                    await self.sleep()
+                    with anyio.move_on_at(alarm_at) as alarm:
+                        await self.sleep()
+                    if alarm.cancelled_caught:
+                        alarm_at = math.inf
+                        on_alarm()
                 except GeneratorExit:  # our coroutine is being closed: no await is possible
                     raise
                 except BaseException as exc:  # asyncio's own cancel() pierces shields

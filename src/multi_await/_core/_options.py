@@ -1,0 +1,97 @@
+"""The knobs of one call, checked before anything starts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .._adapters._inputs import close_coroutines
+
+#: Seconds after which an input we cancelled and still wait for is reported.
+REPORT_STUCK_AFTER = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How one call treats its inputs; the defaults are those of ``gather_or_abort``."""
+
+    #: Seconds from the start until everything is aborted (``inf``: no limit).
+    timeout: float = math.inf
+    #: At most this many inputs run at once (``None``: all at once).
+    max_concurrency: int | None = None
+    #: The first input to return ends the call (``FIRST_COMPLETED``, races).
+    stop_after_first: bool = False
+    #: An input's ``Exception`` is its outcome rather than a reason to abort.
+    tolerate_failures: bool = False
+    #: Start inputs one by one, this many seconds apart, or at once on a failure.
+    stagger: float | None = None
+    #: Report inputs still running this long after we cancelled them.
+    report_stuck_after: float | None = REPORT_STUCK_AFTER
+    #: Wake the caller on every completion, not only at the end.
+    wake_on_each: bool = False
+
+
+def make_options(
+    aws: Sequence[object],
+    *,
+    timeout: object = None,
+    max_concurrency: object = None,
+    stagger: object = None,
+    report_stuck_after: object = REPORT_STUCK_AFTER,
+    stop_after_first: bool = False,
+    tolerate_failures: bool = False,
+    wake_on_each: bool = False,
+) -> Options:
+    """Check the arguments of a call; on a bad one, close the coroutines in *aws*."""
+    try:
+        return Options(
+            timeout=_seconds("timeout", timeout, negative_ok=True),
+            max_concurrency=_max_concurrency(max_concurrency),
+            stop_after_first=stop_after_first,
+            tolerate_failures=tolerate_failures,
+            stagger=None if stagger is None else _seconds("stagger", stagger),
+            report_stuck_after=(
+                None
+                if report_stuck_after is None
+                else _seconds("report_stuck_after", report_stuck_after)
+            ),
+            wake_on_each=wake_on_each,
+        )
+    except BaseException:
+        close_coroutines(aws)
+        raise
+
+
+def list_inputs(aws: Iterable[object]) -> list[object]:
+    """``list(aws)``, with a clear error when *aws* is one input rather than an iterable."""
+    try:
+        return list(aws)
+    except TypeError:
+        close_coroutines([aws])
+        raise TypeError(
+            f"expected an iterable of inputs, got {type(aws).__name__}; "
+            "pass a list, even of one input"
+        ) from None
+
+
+def _seconds(name: str, value: object, *, negative_ok: bool = False) -> float:
+    if value is None:
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds or None, not {type(value).__name__}")
+    if math.isnan(value):
+        raise ValueError(f"{name} must not be NaN")
+    if value < 0 and not negative_ok:
+        raise ValueError(f"{name} must not be negative, got {value!r}")
+    return float(value)
+
+
+def _max_concurrency(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"max_concurrency must be an int or None, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"max_concurrency must be at least 1, got {value}")
+    return value

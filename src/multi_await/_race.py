@@ -1,0 +1,72 @@
+"""``race_or_abort``: the first input to succeed wins; the rest are cancelled and awaited."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+from ._core._abort import FAILED, AbortEngine
+from ._core._options import REPORT_STUCK_AFTER, list_inputs, make_options
+from ._types import Input, T
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
+
+
+async def race_or_abort(
+    aws: Iterable[Input[T]],
+    *,
+    timeout: float | None = None,
+    stagger: float | None = None,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> T:
+    """Return the result of the first input to succeed; cancel and await the others.
+
+    Inputs that fail before one succeeds are tolerated. As soon as one returns,
+    every other input is cancelled, and the call returns once they have all
+    finished. If every input fails, raises an :exc:`ExceptionGroup` of all the
+    failures, in input order.
+
+    With *stagger*, inputs start one at a time, as in the "happy eyeballs"
+    connection race (RFC 8305): input *k+1* starts *stagger* seconds after input
+    *k* started, or at once when input *k* fails. Async callables are called only
+    when their turn comes, so the losers of a quick race are never even called::
+
+        sock = await race_or_abort(
+            [functools.partial(connect, addr) for addr in addresses], stagger=0.25
+        )
+
+    A failure that is not an :exc:`Exception` (``KeyboardInterrupt``, a custom
+    ``BaseException``) is not tolerated: it aborts the rest and propagates. So does
+    a failure of a loser while it is being cancelled: it is raised, and the
+    winner's result is dropped.
+
+    :param aws: coroutines, awaitables or async callables, at least one
+    :param timeout: seconds before everything is cancelled, awaited, and
+        :exc:`TimeoutError` is raised (carrying the failures tolerated so far)
+    :param stagger: seconds between starts; ``None`` starts all at once
+    :param report_stuck_after: see :func:`gather_or_abort`
+    :raises ValueError: if *aws* is empty, or *stagger* is negative or NaN
+    :raises ExceptionGroup: if every input failed
+
+    .. versionadded:: 2.0
+    """
+    given = list_inputs(aws)
+    options = make_options(
+        given,
+        timeout=timeout,
+        stagger=stagger,
+        report_stuck_after=report_stuck_after,
+        stop_after_first=True,
+        tolerate_failures=True,
+    )
+    if not given:
+        raise ValueError("race_or_abort() needs at least one input")
+    engine = AbortEngine(given, options)
+    await engine.run()
+    winner = engine.first_returned()
+    if winner is not None:
+        result: T = engine.values[winner]
+        return result
+    failures = [engine.values[i] for i, status in enumerate(engine.status) if status == FAILED]
+    raise BaseExceptionGroup(f"all {len(given)} inputs of race_or_abort() failed", failures)

@@ -1,0 +1,154 @@
+"""max_concurrency on the three primitives: CONTRACT 2.9."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from multi_await import as_completed_or_abort, gather_or_abort, wait_or_abort
+
+from .support import Probe
+
+pytestmark = pytest.mark.anyio
+
+
+class Gauge:
+    """Counts how many of its inputs run at once, and in which order they start."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.peak = 0
+        self.started: list[int] = []
+
+    async def work(self, index: int, checkpoints: int = 3) -> int:
+        self.started.append(index)
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            for _ in range(checkpoints):
+                await anyio.lowlevel.checkpoint()
+            return index
+        finally:
+            self.running -= 1
+
+
+async def test_gather_runs_at_most_that_many_at_once_in_input_order() -> None:
+    gauge = Gauge()
+    results = await gather_or_abort(
+        *(gauge.work(i, checkpoints=1 + i % 4) for i in range(20)), max_concurrency=3
+    )
+    assert results == list(range(20))
+    assert gauge.peak == 3
+
+
+async def test_wait_and_as_completed_respect_the_limit() -> None:
+    gauge = Gauge()
+    done = await wait_or_abort([gauge.work(i) for i in range(10)], max_concurrency=2)
+    assert [item.result() for item in done] == list(range(10))
+    assert gauge.peak == 2
+
+    gauge = Gauge()
+    aws = [gauge.work(i, checkpoints=10 - i) for i in range(10)]
+    async with as_completed_or_abort(aws, max_concurrency=4) as completed:
+        values = [value async for value in completed]
+    assert sorted(values) == list(range(10))
+    assert gauge.peak == 4
+
+
+async def test_callables_are_called_only_when_their_turn_comes() -> None:
+    gauge = Gauge()
+    called: list[int] = []
+
+    def later(index: int) -> Callable[[], Awaitable[int]]:
+        def call() -> Awaitable[int]:
+            called.append(index)
+            assert gauge.running < 2
+            return gauge.work(index)
+
+        return call
+
+    assert await gather_or_abort(*(later(i) for i in range(6)), max_concurrency=2) == list(range(6))
+    assert called == list(range(6))
+
+
+async def test_on_abort_inputs_never_started_are_never_started() -> None:
+    probe = Probe()
+    called = []
+    waiting = [probe.returns("never")]
+
+    def never_called() -> Awaitable[None]:
+        called.append(True)
+        return probe.returns("never called")
+
+    with pytest.raises(RuntimeError):
+        await gather_or_abort(
+            probe.sleeps("s"),
+            probe.fails("f", RuntimeError(), checkpoints=1),
+            *waiting,
+            never_called,
+            max_concurrency=2,
+        )
+    assert sorted(probe.started) == ["f", "s"]
+    assert probe.cleaned == ["s"]
+    assert inspect.getcoroutinestate(waiting[0]) == inspect.CORO_CLOSED
+    assert called == []
+
+
+async def test_first_completed_starts_nothing_more_after_the_first() -> None:
+    gauge = Gauge()
+    done = await wait_or_abort(
+        [gauge.work(i, checkpoints=i) for i in range(5)],
+        return_when="FIRST_COMPLETED",
+        max_concurrency=2,
+    )
+    assert [item.index for item in done] == [0]
+    assert sorted(gauge.started) == [0, 1]
+
+
+async def test_a_callable_returning_something_not_awaitable_fails_its_input_in_turn() -> None:
+    probe = Probe()
+    with pytest.raises(TypeError, match=r"input 1: calling .* returned int"):
+        await gather_or_abort(probe.sleeps("s"), lambda: 42, max_concurrency=2)
+    assert probe.all_finished
+
+
+async def test_the_limit_holds_while_failures_are_returned() -> None:
+    gauge = Gauge()
+
+    async def fail(index: int) -> int:
+        await gauge.work(index)
+        raise ValueError(index)
+
+    results = await gather_or_abort(
+        *(fail(i) if i % 2 else gauge.work(i) for i in range(8)),
+        max_concurrency=3,
+        return_exceptions=True,
+    )
+    assert [r if isinstance(r, int) else -1 for r in results] == [0, -1, 2, -1, 4, -1, 6, -1]
+    assert gauge.peak == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)],
+)
+@pytest.mark.parametrize("primitive", ["gather", "wait", "as_completed"])
+async def test_a_bad_max_concurrency_is_refused_before_anything_starts(
+    primitive: str, value: Any, error: type[Exception]
+) -> None:
+    probe = Probe()
+    coro = probe.returns("a")
+    with pytest.raises(error, match="max_concurrency"):
+        if primitive == "gather":
+            await gather_or_abort(coro, max_concurrency=value)
+        elif primitive == "wait":
+            await wait_or_abort([coro], max_concurrency=value)
+        else:
+            as_completed_or_abort([coro], max_concurrency=value)
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
+    assert probe.started == []

@@ -1,0 +1,162 @@
+"""race_or_abort: CONTRACT 2.9."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import pytest
+
+from multi_await import race_or_abort, secondary_errors
+
+from .conftest import TRIO_BACKENDS
+from .support import Probe
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import ExceptionGroup
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_the_first_success_wins_and_the_rest_have_finished() -> None:
+    probe = Probe()
+    result = await race_or_abort(
+        [probe.sleeps("s0"), probe.returns("winner", "won", checkpoints=2), probe.sleeps("s1")]
+    )
+    assert result == "won"
+    assert sorted(probe.cleaned) == ["s0", "s1"]
+    assert probe.all_finished
+
+
+async def test_failures_before_the_first_success_are_tolerated() -> None:
+    probe = Probe()
+    result = await race_or_abort(
+        [
+            probe.fails("f0", OSError("refused"), checkpoints=1),
+            probe.returns("slow", "slow", checkpoints=5),
+            probe.fails("f1", OSError("reset"), checkpoints=2),
+        ]
+    )
+    assert result == "slow"
+
+
+async def test_when_all_fail_an_exception_group_holds_every_failure_in_input_order() -> None:
+    probe = Probe()
+    errors = [OSError("a"), ValueError("b"), KeyError("c")]
+    with pytest.raises(ExceptionGroup) as caught:
+        await race_or_abort(
+            [probe.fails(f"f{i}", error, checkpoints=3 - i) for i, error in enumerate(errors)]
+        )
+    assert list(caught.value.exceptions) == errors
+
+
+async def test_a_base_exception_is_not_tolerated() -> None:
+    class Stop(BaseException):
+        pass
+
+    probe = Probe()
+    stop = Stop()
+    with pytest.raises(Stop) as caught:
+        await race_or_abort([probe.sleeps("s"), probe.fails("f", stop, checkpoints=1)])
+    assert caught.value is stop
+    assert probe.cleaned == ["s"]
+
+
+async def test_timeout_aborts_and_carries_the_failures_tolerated_so_far() -> None:
+    probe = Probe()
+    refused = OSError("refused")
+    with pytest.raises(TimeoutError) as caught:
+        await race_or_abort([probe.fails("f", refused), probe.sleeps("s")], timeout=0.05)
+    assert secondary_errors(caught.value) == (refused,)
+    assert probe.cleaned == ["s"]
+
+
+async def test_a_failure_starts_the_next_input_at_once_without_waiting_the_stagger() -> None:
+    probe = Probe()
+    called: list[str] = []
+
+    def attempt(name: str, outcome: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        def call() -> Awaitable[Any]:
+            called.append(name)
+            return outcome()
+
+        return call
+
+    result = await race_or_abort(
+        [
+            attempt("first", lambda: probe.fails("first", OSError("refused"))),
+            attempt("second", lambda: probe.returns("second", "connected")),
+            attempt("third", lambda: probe.returns("third", "never")),
+        ],
+        stagger=3600,
+        timeout=30,
+    )
+    assert result == "connected"
+    assert called == ["first", "second"]
+
+
+async def test_an_empty_race_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="at least one input"):
+        await race_or_abort([])
+
+
+@pytest.mark.parametrize(("value", "error"), [(-1, ValueError), (float("nan"), ValueError)])
+async def test_a_bad_stagger_is_refused(value: float, error: type[Exception]) -> None:
+    import inspect
+
+    coro = Probe().returns("a")
+    with pytest.raises(error, match="stagger"):
+        await race_or_abort([coro], stagger=value)
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
+
+
+async def test_inputs_start_one_stagger_apart_while_none_fails() -> None:
+    starts: list[float] = []
+
+    async def slow(result: str, seconds: float) -> str:
+        starts.append(anyio.current_time())
+        await anyio.sleep(seconds)
+        return result
+
+    stagger = 0.05
+    result = await race_or_abort(
+        [lambda: slow("a", 3600), lambda: slow("b", 3600), lambda: slow("c", 0)],
+        stagger=stagger,
+    )
+    assert result == "c"
+    assert len(starts) == 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert all(gap >= stagger - 1e-3 for gap in gaps)
+
+
+class TestVirtualTime:
+    """On Trio with a virtual clock, the stagger is exact."""
+
+    @pytest.fixture(params=TRIO_BACKENDS)
+    def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
+        import trio.testing
+
+        name, options = request.param
+        return name, {**options, "clock": trio.testing.MockClock(autojump_threshold=0)}
+
+    async def test_each_input_starts_exactly_one_stagger_after_the_previous(self) -> None:
+        import trio
+
+        starts: list[float] = []
+
+        async def slow(result: str, seconds: float) -> str:
+            starts.append(trio.current_time())
+            await trio.sleep(seconds)
+            return result
+
+        begin = trio.current_time()
+        result = await race_or_abort(
+            [lambda: slow("a", 100), lambda: slow("b", 100), lambda: slow("c", 1)],
+            stagger=10,
+        )
+        assert result == "c"
+        assert [start - begin for start in starts] == [0, 10, 20]
+        assert trio.current_time() - begin == 21
