@@ -72,6 +72,10 @@ async def as_completed_yields_the_inputs_result_type() -> None:
     async for number in as_completed_or_abort([an_int()]):
         assert_type(number, int)
 
+    tasks = [asyncio.ensure_future(an_int()), asyncio.ensure_future(an_int())]
+    for next_done in as_completed_or_abort(tasks):
+        assert_type(await next_done, int)
+
 
 async def wait_gives_done_items_with_a_result() -> None:
     done = await wait_or_abort([an_int(), an_int()], timeout=5)
