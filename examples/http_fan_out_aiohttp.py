@@ -50,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     base_url = args.base_url.rstrip("/")
     failing_url = args.fail_with or f"{base_url}/status/503/localhost"
-    asyncio.run(async_main(base_url, failing_url), debug=True)
+    asyncio.run(async_main(base_url, failing_url))
 
 
 if __name__ == "__main__":
