@@ -49,9 +49,9 @@ def test_aiohttp_fan_out_raises_the_503_once_the_other_requests_are_cancelled(
     server: LocalServer,
 ) -> None:
     lines = run_example("http_fan_out_aiohttp.py", server.base_url)
-    assert lines == [
-        "failed: ClientResponseError: 503, message='Service Unavailable', "
-        f"url='{server.status('localhost', 503)}'",
+    assert lines[0].startswith("failed: ClientResponseError: 503, message='Service Unavailable'")
+    assert server.status("localhost", 503) in lines[0]
+    assert lines[1:] == [
         "  archive.org: cancelled",
         "  localhost: failed",
         "  fsf.org: cancelled",
