@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from types import CoroutineType
 from typing import Any, cast
 
@@ -52,7 +52,7 @@ def prepare(
     try:
         for index, obj in enumerate(given):
             if type(obj) is CoroutineType:  # the common case, checked cheaply
-                prepared.append(cast("Coroutine[Any, Any, Any]", obj))
+                prepared.append(obj)  # pyright: ignore[reportUnknownArgumentType]
             elif not call and callable(obj) and not inspect.isawaitable(obj):
                 prepared.append(cast("Callable[[], Any]", obj))
             else:

@@ -57,6 +57,7 @@ class AbortEngine:
         "_backend",
         "_closed",
         "_deadline",
+        "_deferred",
         "_failures",
         "_inputs",
         "_interruption",
@@ -82,8 +83,9 @@ class AbortEngine:
             close_coroutines(aws)
             raise
         self._options = options
-        deferred = options.max_concurrency is not None or options.stagger is not None
-        self._inputs = prepare(aws, self._backend, call=not deferred)
+        #: Whether callables wait for their turn to be called (the inputs start in turns).
+        self._deferred = options.max_concurrency is not None or options.stagger is not None
+        self._inputs = prepare(aws, self._backend, call=not self._deferred)
         count = len(self._inputs)
         #: Results by input position (a tolerated failure's exception, if any).
         self.values: list[Any] = [None] * count
@@ -268,8 +270,15 @@ class AbortEngine:
         """Start inputs in order while they may: within max_concurrency and stagger."""
         runner = self._runner
         assert runner is not None
-        limit = self._options.max_concurrency or len(self._inputs)
-        inputs, backend = self._inputs, self._backend
+        inputs = self._inputs
+        if not self._deferred:  # all at once, all awaitable already: the common case
+            self._running = self._started = len(inputs)
+            start = runner.start
+            for index, aw in enumerate(inputs):
+                start(index, aw)  # type: ignore[arg-type]
+            return
+        limit = self._options.max_concurrency or len(inputs)
+        backend = self._backend
         self._starting = True
         try:
             while (
