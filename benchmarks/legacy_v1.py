@@ -240,7 +240,7 @@ async def legacy_select(sources: int, items: int, burst: bool) -> float:
 
         async def take() -> int:
             completed, _ = await selector.get()
-            return sum(value is not None for value in completed)
+            return len(completed) - completed.count(None)  # the cheapest scan of the list
 
         return await feed_and_take(queues, take, items, burst)
 

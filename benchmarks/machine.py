@@ -31,6 +31,8 @@ def describe_machine(libraries: Iterable[str]) -> dict[str, Any]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "libraries": versions,
         "commit": measured_commit(),
+        #: Other work on the machine skews every figure, if less their ratios.
+        "load_average_before": os.getloadavg(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import loops
 from harness import Result, interleave, set_ratios
@@ -69,6 +70,22 @@ def measure_legacy(python: str, mode: Mode, names: set[str]) -> tuple[list[Resul
     return results, f"{OTHER_PROCESS} multi-await 1.0.4: {one_line(document['machine'])}"
 
 
+def load(paths: list[Path]) -> tuple[dict[str, Any], list[str], list[Result]]:
+    """The machine, notes and figures of earlier runs; later figures win."""
+    figures: dict[tuple[str, str, int, str], Result] = {}
+    notes: list[str] = []
+    info: dict[str, Any] = {}
+    for path in paths:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        info = info or document["machine"]
+        notes += [note for note in document["notes"] if note not in notes]
+        for data in document["results"]:
+            result = Result.from_json(data)
+            key = (result.workload, result.backend, result.n, result.implementation)
+            figures[key] = result
+    return info, notes, list(figures.values())
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     size = parser.add_mutually_exclusive_group()
@@ -84,6 +101,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--legacy-python",
         default=os.environ.get(LEGACY_ENV),
         help=f"a Python 3.9 with multi-await 1.0.4 and aiotk installed (or ${LEGACY_ENV})",
+    )
+    parser.add_argument(
+        "--from-json",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS",
+        help="measure nothing: redraw table, plots and tables.rst from results.json files"
+        " (a figure of a later file replaces the same figure of an earlier one)",
     )
     parser.add_argument("--output", type=Path, help="where JSON and plots go")
     parser.add_argument("--no-plots", action="store_true", help="write no PNG")
@@ -106,7 +131,10 @@ def main(argv: list[str]) -> int:
     began = time.perf_counter()
 
     legacy: list[Result] = []
-    if args.legacy_python:
+    loaded: list[Result] = []
+    if args.from_json:
+        info, notes, loaded = load(args.from_json)
+    elif args.legacy_python:
         legacy, note = measure_legacy(args.legacy_python, mode, {w.name for w in workloads})
         notes.append(note)
     else:
@@ -115,21 +143,25 @@ def main(argv: list[str]) -> int:
     everything: list[Result] = []
     tables: list[tuple[Workload, list[Result]]] = []
     for workload in workloads:
-        reason = workload.skip_reason()
+        reason = None if args.from_json else workload.skip_reason()
         if reason is not None:
             notes.append(f"{workload.name} skipped: {reason}")
             print(f"{workload.name} skipped: {reason}\n", flush=True)
             continue
-        results: list[Result] = []
-        for backend in (b for b in backends if b in workload.backends):
+        results = [r for r in loaded if r.workload == workload.name]
+        for backend in (b for b in backends if b in workload.backends and not args.from_json):
             results += measure(workload, backend, mode)
         results += [r for r in legacy if r.workload == workload.name]
+        if not results:
+            continue
         everything += results
         tables.append((workload, results))
         print(table(workload, results) + "\n", flush=True)
         if not args.no_plots:
             plot(output / f"{workload.name}.png", workload, results, info)
 
+    if not args.from_json:
+        info["load_average_after"] = os.getloadavg()
     for note in notes:
         print(note)
     print(one_line(info))

@@ -69,7 +69,7 @@ async def multi_await_get(loop: Loop, queues: list[Queue], items: int, burst: bo
 
         async def take() -> int:
             completed, _ = await selector.get()
-            return sum(value is not None for value in completed)
+            return len(completed) - completed.count(None)  # the cheapest scan of the list
 
         return await feed_and_take(queues, take, items, burst)
 
