@@ -135,10 +135,17 @@ def plot(path: Path, workload: Workload, results: list[Result], info: dict[str, 
                 label=name,
             )
         axis.set_xscale("log")
-        axis.set_yscale("log")
-        axis.yaxis.set_major_formatter(plain)
-        axis.yaxis.set_minor_formatter(plain)
-        axis.tick_params(axis="y", which="minor", labelsize=6)
+        if workload.log_y:
+            axis.set_yscale("log")
+            axis.yaxis.set_major_formatter(plain)
+            values = [r.median for r in results if r.median > 0]
+            if max(values) / min(values) < 30:  # under two decades: label the minor ticks too
+                axis.yaxis.set_minor_formatter(plain)
+                axis.tick_params(axis="y", which="minor", labelsize=6)
+            else:
+                axis.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        else:
+            axis.set_ylim(bottom=0, top=max(r.median for r in results) * 1.08)
         axis.set_title(backend)
         axis.set_xlabel(workload.size_label)
         axis.grid(True, which="both", alpha=0.25)

@@ -115,60 +115,80 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def measure_all(
+    workloads: list[Workload], backends: list[str], mode: Mode, legacy_python: str | None
+) -> tuple[dict[str, Any], list[str], list[Result]]:
+    """Measure every workload on every backend, and 1.0.4 if a Python 3.9 is given."""
+    info = machine()
+    notes: list[str] = []
+    results: list[Result] = []
+    if legacy_python:
+        legacy, note = measure_legacy(legacy_python, mode, {w.name for w in workloads})
+        results += legacy
+        notes.append(note)
+    else:
+        notes.append(f"multi-await 1.0.4 not measured: pass --legacy-python or set {LEGACY_ENV}")
+    for workload in workloads:
+        reason = workload.skip_reason()
+        if reason is not None:
+            notes.append(f"{workload.name} skipped: {reason}")
+            continue
+        for backend in (b for b in backends if b in workload.backends):
+            results += measure(workload, backend, mode)
+    info["load_average_after"] = os.getloadavg()
+    return info, notes, results
+
+
+def write_all(
+    workloads: list[Workload],
+    results: list[Result],
+    info: dict[str, Any],
+    notes: list[str],
+    output: Path,
+    *,
+    mode: str,
+    plots: bool,
+) -> None:
+    """Print the tables, write results.json, tables.rst and the plots."""
+    tables: list[tuple[Workload, list[Result]]] = []
+    for workload in workloads:
+        # The other process's figures come last, below the ones they are compared with.
+        mine = sorted(
+            (r for r in results if r.workload == workload.name), key=lambda r: bool(r.process)
+        )
+        if not mine:
+            continue
+        tables.append((workload, mine))
+        print(table(workload, mine) + "\n")
+        if plots:
+            plot(output / f"{workload.name}.png", workload, mine, info)
+    for note in notes:
+        print(note)
+    print(one_line(info))
+    path = output / "results.json"
+    write_json(path, info, mode, [r for _, mine in tables for r in mine], notes)
+    (output / "tables.rst").write_text(rst_tables(tables, info), encoding="utf-8")
+    print(f"{sum(len(mine) for _, mine in tables)} figures in {path}")
+
+
 def main(argv: list[str]) -> int:
     args = parse(argv)
     mode = MODES["quick" if args.quick else "full" if args.full else "default"]
     output: Path = args.output or HERE / "results" / ("quick" if args.quick else "")
     output.mkdir(parents=True, exist_ok=True)
-    workloads = [w for w in all_workloads() if not args.workload or w.name in args.workload]
     unknown = set(args.workload or ()) - {w.name for w in all_workloads()}
     if unknown:
         print(f"unknown workload(s): {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
-    backends = [b for b in args.backend or loops.BACKENDS if loops.available(b)]
-    info = machine()
-    notes: list[str] = []
+    workloads = [w for w in all_workloads() if not args.workload or w.name in args.workload]
     began = time.perf_counter()
-
-    legacy: list[Result] = []
-    loaded: list[Result] = []
     if args.from_json:
-        info, notes, loaded = load(args.from_json)
-    elif args.legacy_python:
-        legacy, note = measure_legacy(args.legacy_python, mode, {w.name for w in workloads})
-        notes.append(note)
+        info, notes, results = load(args.from_json)
     else:
-        notes.append(f"multi-await 1.0.4 not measured: pass --legacy-python or set {LEGACY_ENV}")
-
-    everything: list[Result] = []
-    tables: list[tuple[Workload, list[Result]]] = []
-    for workload in workloads:
-        reason = None if args.from_json else workload.skip_reason()
-        if reason is not None:
-            notes.append(f"{workload.name} skipped: {reason}")
-            print(f"{workload.name} skipped: {reason}\n", flush=True)
-            continue
-        results = [r for r in loaded if r.workload == workload.name]
-        for backend in (b for b in backends if b in workload.backends and not args.from_json):
-            results += measure(workload, backend, mode)
-        results += [r for r in legacy if r.workload == workload.name]
-        if not results:
-            continue
-        everything += results
-        tables.append((workload, results))
-        print(table(workload, results) + "\n", flush=True)
-        if not args.no_plots:
-            plot(output / f"{workload.name}.png", workload, results, info)
-
-    if not args.from_json:
-        info["load_average_after"] = os.getloadavg()
-    for note in notes:
-        print(note)
-    print(one_line(info))
-    path = output / "results.json"
-    write_json(path, info, mode.name, everything, notes)
-    (output / "tables.rst").write_text(rst_tables(tables, info), encoding="utf-8")
-    print(f"{len(everything)} figures in {path}, in {time.perf_counter() - began:.0f} s")
+        backends = [b for b in args.backend or loops.BACKENDS if loops.available(b)]
+        info, notes, results = measure_all(workloads, backends, mode, args.legacy_python)
+    write_all(workloads, results, info, notes, output, mode=mode.name, plots=not args.no_plots)
+    print(f"in {time.perf_counter() - began:.0f} s")
     return 0
 
 

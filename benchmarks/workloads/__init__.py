@@ -58,6 +58,8 @@ class Workload:
     backends: tuple[str, ...] = BACKENDS
     #: What N counts, for tables and plots.
     size_label: str = "N inputs"
+    #: Plot the figures on a log scale (else linear, from zero).
+    log_y: bool = True
     #: At most this many measured rounds, for figures that hardly vary (memory).
     max_repeats: int | None = None
     #: Why the workload cannot run now (a feature not yet in multi_await), or None.

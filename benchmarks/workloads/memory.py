@@ -55,5 +55,6 @@ WORKLOAD = Workload(
     sizes=standard_sizes(SMALL_SIZES),
     contenders=contenders,
     baseline=baseline,
+    log_y=False,
     max_repeats=3,  # tracemalloc makes a sample slow, and the figure varies little
 )
