@@ -180,7 +180,16 @@ ASYNCIO_PARAMS = [param for param in BACKEND_PARAMS if param.values[0].asyncio]
 
 @contextmanager
 def _nothing_left_behind() -> Iterator[None]:
-    """Fail if the example called asyncio's exception handler, warned, or leaked."""
+    """Fail if the example called asyncio's exception handler, warned, or leaked.
+
+    The example ends with ``gc.collect()``, so that anything it left in a reference
+    cycle (an un-awaited coroutine, say) warns within the example. What was alive
+    before it began is frozen first, out of the collector's sight, which keeps that
+    collection cheap however large the test's own state grows (the properties'
+    conftest unfreezes it after the last test).
+    """
+    gc.collect()
+    gc.freeze()
     unraisable: list[Any] = []
     previous_hook = sys.unraisablehook
     HANDLER_CALLS.clear()
@@ -190,9 +199,6 @@ def _nothing_left_behind() -> Iterator[None]:
             warnings.simplefilter("always")
             yield
             gc.collect()
-            # Keep the next example's collection cheap: what survived is not ours
-            # (the test conftest unfreezes it when the test ends).
-            gc.freeze()
     finally:
         sys.unraisablehook = previous_hook
     calls, HANDLER_CALLS[:] = list(HANDLER_CALLS), []

@@ -469,7 +469,8 @@ def _check_caller(run: Run, problems: list[str]) -> None:
         # Edge-triggered: a cancel() made while the call ran must not be lost.
         seqs = [seq for _, seq in outer.issued if seq is not None]
         checkpoint_passed = outer.after_call_seq or math.inf
-        if any(seq < top.end_seq for seq in seqs):
+        from_outside = [seq for seq in seqs if seq not in outer.issued_by_itself]
+        if any(seq < top.end_seq for seq in from_outside):
             problems.append("the call returned normally although its task was cancelled")
         elif any(seq < checkpoint_passed for seq in seqs) and not isinstance(
             outer.after_call, asyncio.CancelledError

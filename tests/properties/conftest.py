@@ -34,18 +34,16 @@ def is_ci_profile() -> bool:
     return settings.get_current_profile_name() == "ci"
 
 
-@pytest.fixture(autouse=True)
-def _frozen_heap() -> Iterator[None]:
-    """Move what exists before the test out of the collector's sight.
+@pytest.fixture(autouse=True, scope="package")
+def _unfreeze_the_heap_afterwards() -> Iterator[None]:
+    """Each example freezes what was alive before it (see ``backends.py``); undo that.
 
-    Each example ends with ``gc.collect()``, so that anything it left in a reference
-    cycle (an un-awaited coroutine, say) shows up in that very example; freezing the
-    older objects makes those collections cheap.
+    Frozen for the whole package, the heap also keeps the suite's per-test
+    ``gc.collect()`` cheap.
     """
-    gc.collect()
-    gc.freeze()
     yield
     gc.unfreeze()
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

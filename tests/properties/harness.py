@@ -158,6 +158,10 @@ class OuterRecord:
     #: (time, seq) of each cancellation issued to the caller (seq ``None`` for a
     #: deadline, which is issued by the clock).
     issued: list[tuple[float, int | None]] = field(default_factory=list)
+    #: Sequence numbers of the ``Task.cancel()`` calls the caller's task made on
+    #: itself (from the body of its ``async for``): they take effect at its next
+    #: ``await``, which may come after the call.
+    issued_by_itself: list[int] = field(default_factory=list)
     #: Native ``Task.cancel()`` calls made on the caller's task.
     native_cancels: int = 0
     #: The caller task's ``cancelling()`` right after the call, and the number of
@@ -493,6 +497,8 @@ def _outer_block(run: Run) -> Any:
 
 
 def _cancel_task(run: Run, task: asyncio.Task[Any]) -> None:
+    if asyncio.current_task() is task:
+        run.outer.issued_by_itself.append(run.outer.issued[-1][1] or 0)
     run.outer.native_cancels += 1
     if run.outer.native_cancels > 1:
         run._native_left -= 1

@@ -203,7 +203,7 @@ def _calls(
     primitive = draw(_PRIMITIVES)
     return Call(
         primitive=primitive,
-        inputs=tuple(draw(st.lists(child, max_size=6 if top else 3))),
+        inputs=tuple(draw(st.lists(child, max_size=5 if top else 3))),
         timeout=draw(_TIMEOUTS),
         loop=draw(_LOOPS) if primitive == "as_completed" else Loop(),
         ticks=0 if top else draw(_NESTED_TICKS),
