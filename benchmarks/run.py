@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import loops
+import targets
 from harness import Result, interleave, set_ratios
 from machine import one_line
 from report import OTHER_PROCESS, machine, plot, rst_tables, table, write_json
@@ -162,9 +163,12 @@ def write_all(
         print(table(workload, mine) + "\n")
         if plots:
             plot(output / f"{workload.name}.png", workload, mine, info)
+    verdicts = targets.verdicts(results)
+    print(targets.text(verdicts) + "\n")
     for note in notes:
         print(note)
     print(one_line(info))
+    (output / "targets.rst").write_text(targets.rst(verdicts), encoding="utf-8")
     path = output / "results.json"
     write_json(path, info, mode, [r for _, mine in tables for r in mine], notes)
     (output / "tables.rst").write_text(rst_tables(tables, info), encoding="utf-8")

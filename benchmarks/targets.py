@@ -1,0 +1,175 @@
+"""CONTRACT section 4's targets, checked against the figures of a run.
+
+Each target gives, per event loop, the figures it rests on and a verdict: ``met``,
+``missed`` or ``n/a`` (figures missing). The thresholds are the contract's: 1.2x the
+native baseline, below ``anyio.gather``; "linear" and "O(1)" are read as "grows with N
+no faster than the native structure, within 1.5x", since the native structures
+themselves get slower per input as the heap grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harness import Result
+
+OURS = "gather_or_abort"
+WITHIN = 1.2
+#: How much faster than the baseline's a cost per input may grow over the sizes.
+GROWTH = 1.5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    backend: str
+    figures: str
+    met: bool | None
+
+
+def _median(results: list[Result], workload: str, backend: str, name: str) -> dict[int, float]:
+    return {
+        r.n: r.median
+        for r in results
+        if r.workload == workload
+        and r.backend == backend
+        and r.implementation == name
+        and r.process is None
+    }
+
+
+def _ratios(results: list[Result], workload: str, backend: str, name: str) -> dict[int, float]:
+    return {
+        r.n: r.ratio
+        for r in results
+        if r.workload == workload
+        and r.backend == backend
+        and r.implementation == name
+        and r.process is None
+        and r.ratio is not None
+    }
+
+
+def _show(values: dict[int, float], unit: str = "x") -> str:
+    return ", ".join(f"{v:.2f}{unit}" for _, v in sorted(values.items()))
+
+
+def _baseline(results: list[Result], workload: str, backend: str) -> str | None:
+    for r in results:
+        if r.workload == workload and r.backend == backend and r.process is None:
+            return r.baseline
+    return None
+
+
+def within(workload: str, target: str, name: str = OURS) -> Callable[..., list[Verdict]]:
+    """Ratio of *name* to the baseline at most 1.2 at every N."""
+
+    def check(results: list[Result], backends: list[str]) -> list[Verdict]:
+        verdicts = []
+        for backend in backends:
+            ratios = _ratios(results, workload, backend, name)
+            met = all(r <= WITHIN for r in ratios.values()) if ratios else None
+            baseline = _baseline(results, workload, backend)
+            verdicts.append(Verdict(target, backend, f"{name} / {baseline}: {_show(ratios)}", met))
+        return verdicts
+
+    return check
+
+
+def below_anyio(results: list[Result], backends: list[str]) -> list[Verdict]:
+    verdicts = []
+    for backend in backends:
+        ours = _median(results, "spawn", backend, OURS)
+        theirs = _median(results, "spawn", backend, "anyio.gather")
+        ratios = {n: ours[n] / theirs[n] for n in ours.keys() & theirs.keys()}
+        met = all(r < 1 for r in ratios.values()) if ratios else None
+        figures = f"{OURS} / anyio.gather: {_show(ratios)}"
+        verdicts.append(Verdict("spawn: below anyio.gather", backend, figures, met))
+    return verdicts
+
+
+def grows_like_baseline(workload: str, target: str, name: str) -> Callable[..., list[Verdict]]:
+    """Cost per input (or per pending input) from the smallest to the largest N."""
+
+    def check(results: list[Result], backends: list[str]) -> list[Verdict]:
+        verdicts = []
+        for backend in backends:
+            baseline = _baseline(results, workload, backend)
+            ours = _per_unit(workload, _median(results, workload, backend, name))
+            native = _per_unit(workload, _median(results, workload, backend, baseline or ""))
+            sizes = sorted(ours.keys() & native.keys())
+            if len(sizes) < 2:
+                verdicts.append(Verdict(target, backend, "", None))
+                continue
+            small, large = sizes[0], sizes[-1]
+            growth = ours[large] / ours[small]
+            native_growth = native[large] / native[small]
+            figures = (
+                f"{name}: x{growth:.2f} per unit from size {small:,} to {large:,} "
+                f"({baseline}: x{native_growth:.2f})"
+            )
+            verdicts.append(Verdict(target, backend, figures, growth <= GROWTH * native_growth))
+        return verdicts
+
+    return check
+
+
+def _per_unit(workload: str, medians: dict[int, float]) -> dict[int, float]:
+    """Latency per pending input for the abort; the other figures are per unit already."""
+    if workload == "abort":
+        return {n: value / n for n, value in medians.items()}
+    return medians
+
+
+CHECKS = [
+    within("spawn", "spawn: ≤ 1.2x the native structure"),
+    below_anyio,
+    within("abort", "abort latency: ≤ 1.2x the native structure"),
+    grows_like_baseline("abort", "abort latency: linear in N", OURS),
+    within("memory", "memory per pending input: ≤ 1.2x the native structure"),
+    grows_like_baseline(
+        "as_completed", "as_completed_or_abort: O(1) per item", "as_completed_or_abort"
+    ),
+    grows_like_baseline("select_all", "MultiAwait.get: O(1) per item, bursts", "MultiAwait.get"),
+    grows_like_baseline(
+        "select_one", "MultiAwait.get: O(1) per item, one at a time", "MultiAwait.get"
+    ),
+]
+
+
+def verdicts(results: list[Result]) -> list[Verdict]:
+    backends = list(dict.fromkeys(r.backend for r in results if r.process is None))
+    return [verdict for check in CHECKS for verdict in check(results, backends)]
+
+
+def text(found: list[Verdict]) -> str:
+    lines = ["CONTRACT section 4, measured"]
+    for verdict in found:
+        mark = {True: "met", False: "MISSED", None: "n/a"}[verdict.met]
+        lines.append(f"  {mark:6} {verdict.target} [{verdict.backend}]  {verdict.figures}")
+    return "\n".join(lines)
+
+
+def rst(found: list[Verdict]) -> str:
+    out = [
+        ".. Written by benchmarks/run.py; do not edit by hand.",
+        "",
+        ".. list-table:: CONTRACT section 4, measured",
+        "   :header-rows: 1",
+        "   :widths: 30 12 46 12",
+        "",
+        "   * - target",
+        "     - loop",
+        "     - figures (ratios at N = 10^2, 10^3, ...)",
+        "     - verdict",
+    ]
+    for verdict in found:
+        mark = {True: "met", False: "**missed**", None: "n/a"}[verdict.met]
+        out += [
+            f"   * - {verdict.target}",
+            f"     - {verdict.backend}",
+            f"     - {verdict.figures or '-'}",
+            f"     - {mark}",
+        ]
+    return "\n".join(out) + "\n"
