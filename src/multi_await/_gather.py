@@ -150,6 +150,7 @@ async def gather_or_abort(
     .. versionadded:: 2.0
     """
     given = list(aws)
+    del aws  # a raised exception's traceback holds this frame: let it hold no input
     options = make_options(
         given,
         timeout=timeout,
@@ -158,5 +159,6 @@ async def gather_or_abort(
         tolerate_failures=return_exceptions,
     )
     engine = AbortEngine(given, options)
+    del given
     await engine.run()
     return engine.values

@@ -63,10 +63,12 @@ async def race_or_abort(
     if not given:
         raise ValueError("race_or_abort() needs at least one input")
     engine = AbortEngine(given, options)
+    count = len(given)
+    del aws, given  # a raised exception's traceback holds this frame: let it hold no input
     await engine.run()
     winner = engine.first_returned()
     if winner is not None:
         result: T = engine.values[winner]
         return result
     failures = [engine.values[i] for i, status in enumerate(engine.status) if status == FAILED]
-    raise BaseExceptionGroup(f"all {len(given)} inputs of race_or_abort() failed", failures)
+    raise BaseExceptionGroup(f"all {count} inputs of race_or_abort() failed", failures)

@@ -113,6 +113,7 @@ async def wait_or_abort(
         stop_after_first=return_when == FIRST_COMPLETED,
     )
     engine = AbortEngine(given, options)
+    del aws, given  # a raised exception's traceback holds this frame: let it hold no input
     await engine.run()
     return [
         _done_item(engine, index, value)

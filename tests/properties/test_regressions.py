@@ -51,14 +51,6 @@ def _run_alone(code: str) -> subprocess.CompletedProcess[str]:
         pytest.fail(f"the call hung: no result within {SUBPROCESS_SECONDS} s")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Trio: a call opened while its caller is cancelled hangs forever. "
-    "TrioRunner.__aenter__ starts its host task with nursery.start(); in a cancelled "
-    "scope Trio ignores task_status.started(), so start() waits for the host task to "
-    "exit, while the host waits, shielded, for the runner to close. Workaround in "
-    "harness.Run.open_offset and model.outers (first_tick): drop them with this mark.",
-)
 def test_a_call_made_in_a_cancelled_scope_raises_the_cancellation_on_trio() -> None:
     # The three primitives open their inputs' nursery the same way; one shows it.
     done = _run_alone(
@@ -82,15 +74,6 @@ def test_a_call_made_in_a_cancelled_scope_raises_the_cancellation_on_trio() -> N
     assert done.stdout.strip() == "returned", done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="An awaitable reached twice, directly and through a callable returning it, "
-    "is started twice: _refuse_repeats in _adapters/_inputs.py compares only inputs "
-    "given directly. A future or task is then watched twice in AsyncioRunner._foreign "
-    "(one dict entry, two done callbacks): the second callback raises KeyError into "
-    "asyncio's exception handler and the first input is never reported, so the call "
-    "hangs. A coroutine is run by two tasks.",
-)
 @pytest.mark.parametrize("kind", ["future", "task", "coroutine"])
 def test_an_awaitable_given_again_through_a_callable_is_refused_before_anything_starts(
     kind: str,
@@ -116,15 +99,6 @@ def test_an_awaitable_given_again_through_a_callable_is_refused_before_anything_
     VIRTUAL_ASYNCIO.run(main)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="An input cancelled by somebody else is dropped when it finishes just "
-    "before an abort that another input started: the abort's cancel() finds it done, "
-    "so it is not 'by us', yet AbortEngine.input_cancelled() only turns such an input "
-    "into InputCancelledError while no abort has begun (self._reason is None). "
-    "Workaround in checks._failures (inputs cancelling themselves at the instant of "
-    "another abort are optional): drop it with this mark.",
-)
 def test_an_input_that_cancels_itself_as_another_fails_is_reported_too() -> None:
     async def fails() -> None:
         await asyncio.sleep(0)
@@ -234,14 +208,6 @@ async def _returns() -> int:
     return 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="asyncio: a cleanup failure the call raises is held in a reference cycle: "
-    "AsyncioRunner._report discards a task from _cancelled only if it ended cancelled, "
-    "so a task we cancelled that then raised stays there, and the exception raised by "
-    "AbortEngine.close() holds close's frame, hence the runner, hence the task, hence "
-    "the exception. Inputs and exceptions of such calls wait for the cyclic collector.",
-)
 @pytest.mark.parametrize("backend", ASYNCIO_BACKENDS, ids=[b.name for b in ASYNCIO_BACKENDS])
 def test_a_cleanup_failure_the_call_raises_leaves_no_reference_cycle_on_asyncio(
     backend: Backend,

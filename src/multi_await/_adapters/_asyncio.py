@@ -121,9 +121,9 @@ class AsyncioRunner:
 
     def _report(self, index: int, future: Future[Any]) -> None:
         sink = self._sink
+        by_us = future in self._cancelled
+        self._cancelled.discard(future)
         if future.cancelled():
-            by_us = future in self._cancelled
-            self._cancelled.discard(future)
             sink.input_cancelled(index, _cancelled_error(future), by_us=by_us)
             return
         error = future.exception()

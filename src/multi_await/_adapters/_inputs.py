@@ -57,7 +57,7 @@ def prepare(
                 prepared.append(cast("Callable[[], Any]", obj))
             else:
                 prepared.append(awaitable_of(index, obj, backend))
-        _refuse_repeats(given, prepared)
+        _refuse_repeats(prepared)
     except BaseException:
         close_coroutines(given)
         close_coroutines(prepared)
@@ -65,24 +65,26 @@ def prepare(
     return prepared
 
 
-def _refuse_repeats(
-    given: list[object], prepared: list[Awaitable[Any] | Callable[[], Any]]
-) -> None:
-    """An awaitable can be awaited once: refuse one given twice (a callable may repeat)."""
-    awaitables = [
-        obj for obj, aw in zip(given, prepared, strict=False) if obj is aw and not callable(aw)
+def _refuse_repeats(prepared: list[Awaitable[Any] | Callable[[], Any]]) -> None:
+    """An awaitable can be awaited once: refuse one reached twice, given or returned.
+
+    Callables waiting for their turn are not checked: they may repeat.
+    """
+    awaitables: list[tuple[int, object]] = [
+        (index, aw)
+        for index, aw in enumerate(prepared)
+        if type(aw) is CoroutineType or not callable(aw)  # pyright: ignore[reportUnknownArgumentType]
     ]
-    if len({id(obj) for obj in awaitables}) == len(awaitables):
+    if len({id(aw) for _, aw in awaitables}) == len(awaitables):
         return
     first_index: dict[int, int] = {}
-    for index, obj in enumerate(given):
-        if obj is prepared[index] and not callable(obj):
-            first = first_index.setdefault(id(obj), index)
-            if first != index:
-                raise TypeError(
-                    f"input {index} is the same {describe(obj)} object as input {first}; "
-                    "an awaitable can be given only once"
-                )
+    for index, aw in awaitables:
+        first = first_index.setdefault(id(aw), index)
+        if first != index:
+            raise TypeError(
+                f"input {index} is, or gives, the same {describe(aw)} object as input "
+                f"{first}; an awaitable can be awaited only once"
+            )
 
 
 def awaitable_of(index: int, obj: object, backend: Backend) -> Awaitable[Any]:

@@ -22,7 +22,7 @@ from typing import Any
 import trio
 
 from .._errors import is_cancellation
-from ._inputs import describe
+from ._inputs import close_coroutines, describe
 from ._protocols import Sink
 from ._stacks import await_stack
 from ._task_handles import HandleWatcher, is_task_handle
@@ -56,19 +56,22 @@ class TrioBackend:
 
 
 class TrioRunner:
-    __slots__ = ("_closing", "_handles", "_manager", "_nursery", "_opened", "_sink", "_turn_over")
+    __slots__ = ("_closing", "_handles", "_manager", "_nursery", "_queued", "_sink", "_turn_over")
 
     def __init__(self, sink: Sink) -> None:
         self._sink = sink
         self._manager = trio.open_nursery()
         self._closing = False
         self._turn_over = trio.Event()  # set: close the inputs' nursery (all finished)
-        self._opened = trio.Event()  # set by the host once a fresh nursery is open
+        self._nursery: trio.Nursery | None = None  # the inputs' nursery, once open
+        self._queued: list[tuple[int, Awaitable[Any]]] = []  # started before it opened
         self._handles: HandleWatcher | None = None
 
     async def __aenter__(self) -> TrioRunner:
+        # No checkpoint here: a caller already cancelled must still get this far, so
+        # that it can wait for what it starts. Inputs queue until the host opens.
         host_nursery = await self._manager.__aenter__()
-        await host_nursery.start(self._host)
+        host_nursery.start_soon(self._host)
         return self
 
     async def __aexit__(
@@ -82,26 +85,30 @@ class TrioRunner:
         await self._manager.__aexit__(exc_type, exc, tb)
 
     async def renew(self) -> None:
-        self._opened = trio.Event()
+        self._nursery = None
         self._turn_over.set()
-        await self._opened.wait()
 
-    async def _host(self, *, task_status: trio.TaskStatus[None]) -> None:
+    async def _host(self) -> None:
         # The engine turns a nursery over only once every input in it has finished;
         # the shield keeps the caller's cancellation from closing one early.
-        first = True
         with trio.CancelScope(shield=True):
             while not self._closing:
-                async with trio.open_nursery() as self._nursery:
-                    if first:
-                        task_status.started()
-                        first = False
-                    else:
-                        self._opened.set()
+                async with trio.open_nursery() as nursery:
+                    self._nursery = nursery
+                    queued, self._queued = self._queued, []
+                    for index, aw in queued:
+                        self._spawn(index, aw)
                     await self._turn_over.wait()
                     self._turn_over = trio.Event()
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
+        if self._nursery is None:
+            self._queued.append((index, aw))
+        else:
+            self._spawn(index, aw)
+
+    def _spawn(self, index: int, aw: Awaitable[Any]) -> None:
+        assert self._nursery is not None
         if is_task_handle(aw):
             if self._handles is None:
                 self._handles = HandleWatcher(self._sink)
@@ -111,14 +118,20 @@ class TrioRunner:
             self._nursery.start_soon(_run, self._sink, index, aw)
 
     def where(self, index: int) -> str:
-        for task in self._nursery.child_tasks:
-            frame = task.coro.cr_frame
-            if frame is not None and frame.f_locals.get("index") == index:
-                return await_stack(task.coro)
+        if self._nursery is not None:
+            for task in self._nursery.child_tasks:
+                frame = task.coro.cr_frame
+                if frame is not None and frame.f_locals.get("index") == index:
+                    return await_stack(task.coro)
         return "  (it is watched through its task handle)\n"
 
     def abort(self) -> None:
-        self._nursery.cancel_scope.cancel()
+        if self._nursery is not None:
+            self._nursery.cancel_scope.cancel()
+        queued, self._queued = self._queued, []
+        for index, aw in queued:  # never started: nothing to wait for
+            close_coroutines([aw])
+            self._sink.input_cancelled(index, None, by_us=True)
         if self._handles is not None:
             self._handles.abort()
 
@@ -127,9 +140,20 @@ async def _run(sink: Sink, index: int, aw: Awaitable[Any]) -> None:
     try:
         value = await aw
     except BaseException as exc:
-        if is_cancellation(exc, trio.Cancelled):
-            sink.input_cancelled(index, exc, by_us=True)
-        else:
-            sink.input_raised(index, exc)
+        failure = exc
     else:
         sink.input_returned(index, value)
+        return
+    # Reported outside the except block: an abort started from there would give
+    # the Cancelled exceptions it causes this failure as their context, a cycle.
+    try:
+        _report_failure(sink, index, failure)
+    finally:
+        del failure
+
+
+def _report_failure(sink: Sink, index: int, failure: BaseException) -> None:
+    if is_cancellation(failure, trio.Cancelled):
+        sink.input_cancelled(index, failure, by_us=True)
+    else:
+        sink.input_raised(index, failure)

@@ -210,11 +210,14 @@ class AbortEngine:
         await runner.__aexit__(None, None, None)
         self._closed = True
         error = self._outcome()
-        if error is not None and error is not exc:
-            try:
-                raise error
-            finally:
-                del error, exc
+        if error is not None:
+            # The traceback will hold this frame: let it hold no input nor result.
+            self._inputs, self.values = [], []
+            if error is not exc:
+                try:
+                    raise error
+                finally:
+                    del error, exc
 
     # -- the Sink protocol: adapters report outcomes here ------------------------
 
@@ -254,7 +257,7 @@ class AbortEngine:
             self._abort(Reason.FAILURE, error)
 
     def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None:
-        if not by_us and self._reason is None:
+        if not by_us:
             failure = InputCancelledError(index, describe(self._inputs[index]))
             failure.__cause__ = error
             self.input_raised(index, failure)
@@ -271,6 +274,8 @@ class AbortEngine:
         runner = self._runner
         assert runner is not None
         inputs = self._inputs
+        if self._started == len(inputs):
+            return
         if not self._deferred:  # all at once, all awaitable already: the common case
             self._running = self._started = len(inputs)
             start = runner.start
@@ -297,9 +302,14 @@ class AbortEngine:
                 try:  # a callable whose turn has come (max_concurrency, stagger)
                     aw = awaitable_of(index, given, backend)
                 except Exception as exc:
-                    self.input_raised(index, exc)
+                    failure = exc
+                else:
+                    runner.start(index, aw)
                     continue
-                runner.start(index, aw)
+                try:  # outside the except block, as the adapters report failures
+                    self.input_raised(index, failure)
+                finally:
+                    del failure
         finally:
             self._starting = False
 
@@ -336,7 +346,7 @@ class AbortEngine:
         try:
             with timer:
                 if self._next_start_at < self._deadline and self._started < len(self._inputs):
-                    with anyio.move_on_at(self._next_start_at) as stagger:
+                    with anyio.CancelScope(deadline=self._next_start_at) as stagger:
                         await self._wakeup.sleep()
                     if stagger.cancelled_caught:
                         self._stagger_tick()

@@ -49,7 +49,7 @@ class Wakeup:
         with anyio.CancelScope(shield=True):
             while not finished():
                 try:
-                    with anyio.move_on_at(alarm_at) as alarm:
+                    with anyio.CancelScope(deadline=alarm_at) as alarm:
                         await self.sleep()
                     if alarm.cancelled_caught:
                         alarm_at = math.inf
