@@ -15,6 +15,7 @@ in seconds and never depend on the machine's speed:
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import gc
 import selectors
 import sys
@@ -28,6 +29,11 @@ import pytest
 
 #: Every call of asyncio's exception handler during the current example.
 HANDLER_CALLS: list[dict[str, Any]] = []
+
+#: Real seconds after which a run still going is stuck for good (a deadlock in a
+#: shielded wait cannot be cancelled from outside): dump every thread's stack and
+#: exit, rather than hold the suite until its own time limit.
+WATCHDOG_SECONDS = 600
 
 
 class DeadlockError(RuntimeError):
@@ -122,8 +128,12 @@ class Backend:
         options = self.options()
         if self.asyncio:
             options["debug"] = debug
-        with _nothing_left_behind():
-            return anyio.run(main, backend=self.library, backend_options=options)
+        faulthandler.dump_traceback_later(WATCHDOG_SECONDS, exit=True, file=sys.__stderr__)
+        try:
+            with _nothing_left_behind():
+                return anyio.run(main, backend=self.library, backend_options=options)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
 
 
 def _trio_options() -> dict[str, Any]:
