@@ -22,7 +22,16 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from harness import Measure, Result, interleave, repetitions, set_ratios, time_per_input
+from harness import (
+    Measure,
+    Result,
+    interleave,
+    now,
+    repetitions,
+    set_ratios,
+    time_per_input,
+    use_clock,
+)
 from machine import describe_machine
 
 import multi_await  # version 1.0.4
@@ -139,7 +148,7 @@ async def latency(run: Callable[[Inputs], Awaitable[Any]], n: int) -> float:
     async def failer() -> None:
         nonlocal raised_at
         await all_started.wait()
-        raised_at = time.perf_counter()
+        raised_at = now()
         raise FailingInputError
 
     inputs: Inputs = [sleeper] * n
@@ -147,7 +156,7 @@ async def latency(run: Callable[[Inputs], Awaitable[Any]], n: int) -> float:
     try:
         await run(inputs)
     except FailingInputError:
-        caught_at = time.perf_counter()
+        caught_at = now()
     else:
         raise AssertionError("the failing input did not fail the call")
     return (caught_at - raised_at) * 1e6
@@ -191,9 +200,9 @@ async def time_wait(wait: Callable[..., Awaitable[Any]], n: int, calls: int) -> 
     elapsed = 0.0
     for _ in range(calls):
         tasks = [asyncio.ensure_future(trivial()) for _ in range(n)]
-        start = time.perf_counter()
+        start = now()
         await wait(*tasks)
-        elapsed += time.perf_counter() - start
+        elapsed += now() - start
     return elapsed / (n * calls) * 1e6
 
 
@@ -213,7 +222,7 @@ async def feed_and_take(
     queues: list[asyncio.Queue], take: Callable[[], Awaitable[int]], items: int, burst: bool
 ) -> float:
     sources = len(queues)
-    start = time.perf_counter()
+    start = now()
     if burst:
         rounds = max(1, items // sources)
         for round_number in range(rounds):
@@ -227,7 +236,7 @@ async def feed_and_take(
         for index in range(items):
             queues[index % sources].put_nowait(index)
             await take()
-    return (time.perf_counter() - start) / items * 1e6
+    return (now() - start) / items * 1e6
 
 
 async def legacy_select(sources: int, items: int, burst: bool) -> float:
@@ -318,7 +327,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="multi-await 1.0.4, on Python 3.9")
     parser.add_argument("--mode", choices=MODES, default="default")
     parser.add_argument("--workload", nargs="*", default=list(WORKLOADS))
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     args = parser.parse_args()
+    use_clock(args.clock)
     info = describe_machine(["multi-await", "aiotk"])
     results = asyncio.run(measure(args.mode, [w for w in args.workload if w in WORKLOADS]))
     for result in results:

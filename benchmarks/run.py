@@ -20,7 +20,7 @@ from typing import Any
 
 import loops
 import targets
-from harness import Result, interleave, set_ratios
+from harness import Result, interleave, set_ratios, use_clock
 from machine import one_line
 from report import OTHER_PROCESS, machine, plot, rst_tables, table, write_json
 from workloads import MODES, Mode, Workload, all_workloads
@@ -56,10 +56,12 @@ def measure(workload: Workload, backend: str, mode: Mode) -> list[Result]:
     return result
 
 
-def measure_legacy(python: str, mode: Mode, names: set[str]) -> tuple[list[Result], str]:
+def measure_legacy(
+    python: str, mode: Mode, names: list[str], clock: str
+) -> tuple[list[Result], str]:
     """multi-await 1.0.4's figures, measured by *python* (3.9) in a process of its own."""
     completed = subprocess.run(
-        [python, str(LEGACY_SCRIPT), "--mode", mode.name, "--workload", *sorted(names)],
+        [python, str(LEGACY_SCRIPT), "--mode", mode.name, "--clock", clock, "--workload", *names],
         stdout=subprocess.PIPE,  # its progress and errors go to our stderr
         text=True,
         check=False,
@@ -111,20 +113,34 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="measure nothing: redraw table, plots and tables.rst from results.json files"
         " (a figure of a later file replaces the same figure of an earlier one)",
     )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="time with perf_counter (wall, the default) or this process's CPU time"
+        " (cpu: far less disturbed by other work on a shared machine)",
+    )
     parser.add_argument("--output", type=Path, help="where JSON and plots go")
     parser.add_argument("--no-plots", action="store_true", help="write no PNG")
     return parser.parse_args(argv)
 
 
 def measure_all(
-    workloads: list[Workload], backends: list[str], mode: Mode, legacy_python: str | None
+    workloads: list[Workload],
+    backends: list[str],
+    mode: Mode,
+    legacy_python: str | None,
+    clock: str,
 ) -> tuple[dict[str, Any], list[str], list[Result]]:
     """Measure every workload on every backend, and 1.0.4 if a Python 3.9 is given."""
+    use_clock(clock)
     info = machine()
+    info["clock"] = clock
     notes: list[str] = []
     results: list[Result] = []
     if legacy_python:
-        legacy, note = measure_legacy(legacy_python, mode, {w.name for w in workloads})
+        names = sorted(w.name for w in workloads)
+        legacy, note = measure_legacy(legacy_python, mode, names, clock)
         results += legacy
         notes.append(note)
     else:
@@ -190,7 +206,9 @@ def main(argv: list[str]) -> int:
         info, notes, results = load(args.from_json)
     else:
         backends = [b for b in args.backend or loops.BACKENDS if loops.available(b)]
-        info, notes, results = measure_all(workloads, backends, mode, args.legacy_python)
+        info, notes, results = measure_all(
+            workloads, backends, mode, args.legacy_python, args.clock
+        )
     write_all(workloads, results, info, notes, output, mode=mode.name, plots=not args.no_plots)
     print(f"in {time.perf_counter() - began:.0f} s")
     return 0

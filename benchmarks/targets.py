@@ -140,7 +140,8 @@ CHECKS = [
 
 def verdicts(results: list[Result]) -> list[Verdict]:
     backends = list(dict.fromkeys(r.backend for r in results if r.process is None))
-    return [verdict for check in CHECKS for verdict in check(results, backends)]
+    found = [verdict for check in CHECKS for verdict in check(results, backends)]
+    return [verdict for verdict in found if verdict.met is not None]
 
 
 def text(found: list[Verdict]) -> str:

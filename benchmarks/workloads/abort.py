@@ -1,20 +1,20 @@
 """Abort latency: from the failing input's ``raise`` to the caller's ``except``.
 
 N inputs sleep, with no cleanup to do; one more input waits until all of them have
-started, notes the time with :func:`time.perf_counter` and raises. The figure is
+started, notes the time (:func:`time.perf_counter`, or the CPU time with ``--clock
+cpu``) and raises. The figure is
 the time until the caller's ``except`` runs, which covers cancelling the N sleepers
 and waiting until every one of them has finished: linear in N at best.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 from contenders import Contender, Run, baseline, gatherers
-from harness import Measure, repetitions
+from harness import Measure, now, repetitions
 from loops import Loop
 
 from . import SMALL_SIZES, Mode, Workload, standard_sizes
@@ -48,7 +48,7 @@ async def latency(run: Run, loop: Loop, n: int) -> float:
     async def failer() -> None:
         nonlocal raised_at
         await all_started.wait()
-        raised_at = time.perf_counter()
+        raised_at = now()
         raise FailingInputError
 
     inputs: list[Callable[[], Awaitable[Any]]] = [sleeper] * n
@@ -56,7 +56,7 @@ async def latency(run: Run, loop: Loop, n: int) -> float:
     try:
         await run(inputs)
     except BaseException as error:
-        caught_at = time.perf_counter()
+        caught_at = now()
         if not holds_failure(error):
             raise
     else:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from harness import Measure, repetitions
+from harness import Measure, now, repetitions
 from loops import ASYNCIO, UVLOOP, Loop
 
 import multi_await
@@ -39,9 +38,9 @@ async def time_wait(wait: Wait, n: int, calls: int) -> float:
     elapsed = 0.0
     for _ in range(calls):
         tasks = [asyncio.create_task(trivial()) for _ in range(n)]
-        start = time.perf_counter()
+        start = now()
         await wait(tasks)
-        elapsed += time.perf_counter() - start
+        elapsed += now() - start
     return elapsed / (n * calls) * 1e6
 
 

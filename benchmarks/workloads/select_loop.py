@@ -17,12 +17,11 @@ The reference is a fan-in written by hand: one forwarding task per queue puts
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-from harness import Measure
+from harness import Measure, now
 from loops import Loop
 
 import multi_await
@@ -44,7 +43,7 @@ async def feed_and_take(
 ) -> float:
     """Microseconds per item: put items in, ``take()`` them (it returns how many it took)."""
     sources = len(queues)
-    start = time.perf_counter()
+    start = now()
     if burst:
         for round_number in range(max(1, items // sources)):
             for put, _ in queues:
@@ -57,7 +56,7 @@ async def feed_and_take(
         for index in range(items):
             queues[index % sources][0](index)
             await take()
-    return (time.perf_counter() - start) / items * 1e6
+    return (now() - start) / items * 1e6
 
 
 async def multi_await_get(loop: Loop, queues: list[Queue], items: int, burst: bool) -> float:
