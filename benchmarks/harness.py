@@ -111,9 +111,18 @@ def repetitions(n: int, inputs_per_sample: int) -> int:
     return max(1, math.ceil(inputs_per_sample / n))
 
 
-async def time_per_input(call: Callable[[], Awaitable[object]], n: int, calls: int) -> float:
-    """Microseconds per input of *calls* consecutive runs of ``call()`` over N inputs."""
+async def time_per_input(
+    call: Callable[[], Awaitable[object]], n: int, calls: int, expected: object = None
+) -> float:
+    """Microseconds per input of *calls* consecutive runs of ``call()`` over N inputs.
+
+    If *expected* is given, the last call must have returned it: a contender that
+    computes the wrong thing fails the run rather than win it.
+    """
     start = now()
     for _ in range(calls):
-        await call()
-    return (now() - start) / (n * calls) * 1e6
+        result = await call()
+    elapsed = now() - start
+    if expected is not None and result != expected:
+        raise AssertionError(f"{call} returned a wrong result for N={n}")
+    return elapsed / (n * calls) * 1e6

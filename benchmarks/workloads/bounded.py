@@ -26,7 +26,7 @@ def contenders(loop: Loop, n: int, mode: Mode) -> dict[str, Measure]:
     inputs = [step] * n
     calls = repetitions(n, mode.inputs_per_sample)
     return {
-        each.name: partial(time_per_input, partial(each.run, inputs), n, calls)
+        each.name: partial(time_per_input, partial(each.run, inputs), n, calls, [1] * n)
         for each in bounded(loop, LIMIT)
     }
 

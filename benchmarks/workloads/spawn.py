@@ -19,7 +19,7 @@ def contenders(loop: Loop, n: int, mode: Mode) -> dict[str, Measure]:
     inputs = [trivial] * n
     calls = repetitions(n, mode.inputs_per_sample)
     return {
-        contender.name: partial(time_per_input, partial(contender.run, inputs), n, calls)
+        contender.name: partial(time_per_input, partial(contender.run, inputs), n, calls, [1] * n)
         for contender in gatherers(loop)
     }
 
