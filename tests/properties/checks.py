@@ -142,30 +142,18 @@ def _timing(run: Run, node: Node, order: list[Event], abort_times: dict[int, flo
     return timing
 
 
-def _failures(order: list[Event], timing: Timing | None) -> list[Expected]:
+def _failures(order: list[Event]) -> list[Expected]:
     """The failures of *node*'s inputs, in the order the call learns of them.
 
-    An input that cancelled itself must be reported when the call had not cancelled
-    it and had no other reason to abort yet; at the very instant the call aborts
-    for another reason (another input cancelling itself, say), the scheduler decides
-    which came first.
+    An input that cancelled itself must be reported unless the call had cancelled
+    it too (or asyncio cannot tell, before Python 3.11).
     """
     failures = [event for event in order if event.kind in FAILURE_KINDS]
     logged = frozenset(id(event.obj) for event in failures if event.obj is not None)
-    if timing is None:
-        return [Expected(e, e.kind != "self_cancelled", logged) for e in failures]
-    self_cancels = [e for e in failures if e.kind == "self_cancelled" and e.by_us is False]
-    before = min(timing.deadline, timing.others)
-
-    def mandatory(event: Event) -> bool:
-        if event.kind != "self_cancelled":
-            return True
-        if event.by_us is not False:
-            return False
-        rivals = [e.time for e in self_cancels if e is not event]
-        return event.time < min([before, *rivals]) - EPSILON
-
-    return [Expected(event, mandatory(event), logged) for event in failures]
+    return [
+        Expected(event, event.kind != "self_cancelled" or event.by_us is False, logged)
+        for event in failures
+    ]
 
 
 def _classify(run: Run, node: Node, failures: list[Expected]) -> str:
@@ -200,7 +188,7 @@ def _check_node(run: Run, node: Node, abort_times: dict[int, float], problems: l
 
     order = _report_order(run, node)
     timing = _timing(run, node, order, abort_times) if run.backend.virtual else None
-    failures = _failures(order, timing)
+    failures = _failures(order)
     outcome = _classify(run, node, failures)
     if outcome == "unexplained":
         problems.append(f"{where} raised {node.raised!r}, which no input raised")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import inspect
 import math
 import sys
 from collections.abc import Callable, Coroutine, Generator
@@ -191,13 +192,14 @@ class Run:
         self.events: list[Event] = []
         self.nodes: list[Node] = []
         self.coroutines: list[Coroutine[Any, Any, Any]] = []
+        #: The coroutines handed over inside a ``Box`` (the "awaitable" form).
+        self.boxed: list[Coroutine[Any, Any, Any]] = []
         self.outer = OuterRecord()
         self.backend_cancelled: type[BaseException] = _cancelled_class(backend)
         self._seq = 0
         self._trigger_count = 0
         self._cancel_caller: Callable[[], None] | None = None
         self._native_left = 0
-        self._offsets = 0
 
     # -- the log -------------------------------------------------------------------
 
@@ -267,7 +269,9 @@ class Run:
         if spec.form == "callable":
             return functools.partial(make)
         if spec.form == "awaitable":
-            return Box(make())
+            coroutine = make()
+            self.boxed.append(coroutine)
+            return Box(coroutine)
         if spec.form == "foreign":
             task = asyncio.get_running_loop().create_task(make())
             node.tasks[index] = task
@@ -278,19 +282,6 @@ class Run:
         node = Node(len(self.nodes), spec, parent, index)
         self.nodes.append(node)
         return node
-
-    def open_offset(self) -> float:
-        """The virtual delay before a nested call is made, distinct for each one.
-
-        On Trio a call opened at the very moment its caller is cancelled hangs (see
-        test_regressions.py). Each nested call is therefore made a distinct binary
-        fraction of a tick late: no abort can then coincide with the opening, since
-        every other event happens at a whole tick plus the offsets of its own calls.
-        """
-        if self.backend.library != "trio":
-            return 0.0
-        self._offsets += 1
-        return 2.0 ** -(self._offsets + 1)
 
 
 def _cancelled() -> type[BaseException]:
@@ -358,7 +349,7 @@ async def nested(run: Run, parent: Node, index: int, spec: Call) -> Any:
     run.log(parent, index, "start")
     try:
         try:
-            await run.pause(spec.ticks + run.open_offset())
+            await run.pause(spec.ticks)
             result = await run_call(run, spec, parent, index)
         except _cancelled():
             run.log(parent, index, "cancel_seen")
@@ -567,4 +558,13 @@ def run_example(backend: Backend, schedule: Schedule) -> Run:
         await run_schedule(run)
 
     backend.run(main)
+    if backend.library == "trio":
+        # Workaround while test_regressions.py's
+        # test_an_awaitable_is_awaited_even_when_the_call_aborts_before_it_starts_on_trio
+        # is xfail: drop it with the mark. On Trio an abort before the inputs'
+        # nursery opens leaves an awaitable that is not a coroutine never awaited;
+        # close what it wraps, so that only that known bug goes unreported.
+        for coroutine in run.boxed:
+            if inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+                coroutine.close()
     return run

@@ -227,10 +227,7 @@ def outers(draw: st.DrawFn, backend: Backend) -> Outer:
     how = draw(st.sampled_from(hows))
     if how == "none":
         return Outer()
-    # On Trio a call opened while its caller is already cancelled hangs (see
-    # test_regressions.py): keep the caller's cancellation off the call's first tick.
-    first_tick = 1 if backend.library == "trio" else 0
-    at = draw(st.integers(first_tick, 10))
+    at = draw(st.integers(0, 10))
     if how in ("scope", "native") and draw(st.booleans()):
         return Outer(
             how=how,

@@ -42,8 +42,9 @@ CALLS_DEFAULT = 2_000
 #: dozen bytes per call exceeds it long before the end of the ``ci`` soak.
 FLAT_BYTES = 512 * 1024
 #: Whether a call may leave a reference cycle that the cyclic collector then frees.
-#: True while the two ``..._leaves_no_reference_cycle_...`` tests of
-#: test_regressions.py are xfail; make it False when they pass.
+#: True while test_regressions.py's
+#: test_a_cleanup_failure_attached_to_the_first_failure_leaves_no_reference_cycle_on_trio
+#: is xfail; make it False when it passes.
 CYCLES_TOLERATED = True
 
 
