@@ -471,6 +471,9 @@ def _check_nothing_left(run: Run, problems: list[str]) -> None:
     unfinished = [c for c in run.coroutines if inspect.getcoroutinestate(c) != inspect.CORO_CLOSED]
     if unfinished:
         problems.append(f"coroutines left unfinished or un-awaited: {unfinished}")
+    again = [(e.node, e.index) for e in run.events if e.kind == "cancelled_again"]
+    if again:
+        problems.append(f"inputs (call, position) cancelled again during their cleanup: {again}")
     starts = {(e.node, e.index) for e in run.events if e.kind == "start"}
     finishes = {(e.node, e.index) for e in run.events if e.kind == "finish"}
     if starts - finishes:

@@ -32,7 +32,7 @@ from multi_await import (
 )
 
 from .backends import Backend
-from .model import Call, Leaf, Schedule
+from .model import Call, Cleanup, Leaf, Schedule
 
 #: Checkpoints standing for one tick where the clock is real (uvloop).
 CHECKPOINTS_PER_TICK = 4
@@ -319,8 +319,7 @@ async def leaf(run: Run, node: Node, index: int, spec: Leaf) -> Any:
             if self_cancelling:
                 raise
             run.log(node, index, "cancel_seen")
-            with anyio.CancelScope(shield=True):
-                await run.pause(cleanup.ticks, cleanup.checkpoints)
+            await _clean_up(run, node, index, cleanup)
             if cleanup.ending == "swallow":
                 return run.log(node, index, "swallow_return", Value(f"{name} swallowed"))
             if cleanup.ending == "raise":
@@ -330,6 +329,17 @@ async def leaf(run: Run, node: Node, index: int, spec: Leaf) -> Any:
             raise
     finally:
         run.log(node, index, "finish")
+
+
+async def _clean_up(run: Run, node: Node, index: int, cleanup: Cleanup) -> None:
+    """Shielded work. On asyncio the shield holds off nothing: the call must not
+    cancel an input a second time (docs/guarantee.rst), and nobody else does here."""
+    with anyio.CancelScope(shield=True):
+        try:
+            await run.pause(cleanup.ticks, cleanup.checkpoints)
+        except _cancelled():
+            run.log(node, index, "cancelled_again")
+            raise
 
 
 async def _cancel_own_task(run: Run, node: Node, index: int) -> None:
