@@ -377,12 +377,13 @@ async def run_call(
 ) -> Any:
     """Make the call *spec* describes, recording how it ends as it ends."""
     node = run.new_node(spec, parent, index)
-    inputs = [run.make_input(node, i, child) for i, child in enumerate(spec.inputs)]
     if run.backend.asyncio:
-        # Runs once the call has started every input and waits: what was logged
-        # before then was reported in input order.
+        # Runs once the call has started every input and waits, and before any step
+        # of its inputs: what they logged before then, the call learns of in input
+        # order (eager tasks that finished at once, foreign tasks already done).
         asyncio.get_running_loop().call_soon(_mark_prestart, run, node)
-    else:
+    inputs = [run.make_input(node, i, child) for i, child in enumerate(spec.inputs)]
+    if not run.backend.asyncio:
         node.prestart_seq = run.next_seq()
     node.start = run.now()
     timeout = run.timeout(spec.timeout)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hypothesis import strategies as st
 
@@ -254,6 +254,11 @@ def _schedules(
 ) -> Schedule:
     call = draw(top_calls)
     outer = draw(outer_strategy)
+    timeout = call.timeout
+    ticked = outer.how != "none" and outer.on is None
+    if ticked and timeout is not None and not math.isinf(timeout) and draw(st.booleans()):
+        # The caller is cancelled at the very instant the call's deadline passes.
+        outer = replace(outer, at=max(0, int(timeout)))
     ends_surely = outer.how in ("deadline", "asyncio_timeout") or (
         outer.how in ("scope", "native") and outer.on is None
     )
