@@ -67,6 +67,9 @@ def run_tests(session: nox.Session, *install_options: str) -> None:
         "--cov",
         "--cov-report=",
         "--cov-fail-under=0",  # the gate is the combined figure, in the coverage session
+        # Hypothesis would pick its `ci` profile by itself where CI is set: that long
+        # run is the properties session's, once.
+        "--hypothesis-profile=default",
         *session.posargs,
         env={"COVERAGE_FILE": f".coverage.{session.name}"},
         external=True,
