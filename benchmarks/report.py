@@ -112,10 +112,10 @@ def plot(path: Path, workload: Workload, results: list[Result], info: dict[str, 
     import matplotlib.ticker
 
     backends = list(dict.fromkeys(r.backend for r in results))
-    figure, axes = plt.subplots(
-        1, len(backends), figsize=(4.6 * len(backends) + 2.6, 4.4), squeeze=False, sharey=True
-    )
     names = list(dict.fromkeys(label(r) for r in results))
+    legend_width = 0.6 + 0.065 * max(len(name) for name in names)  # inches, at 7.5 pt
+    width = 4.6 * len(backends) + legend_width
+    figure, axes = plt.subplots(1, len(backends), figsize=(width, 4.4), squeeze=False, sharey=True)
     palette = plt.get_cmap("tab10")
     colours = {name: palette(i % 10) for i, name in enumerate(names)}
     colours.update({r.baseline: "black" for r in results if r.baseline and not r.process})
@@ -132,6 +132,7 @@ def plot(path: Path, workload: Workload, results: list[Result], info: dict[str, 
                 linestyle="--" if name.endswith(OTHER_PROCESS) else "-",
                 linewidth=2.4 if name in OURS else 1.2,
                 color=colours[name],
+                zorder=3 if colours[name] == "black" else 2,  # the baseline on top
                 label=name,
             )
         axis.set_xscale("log")
@@ -156,13 +157,13 @@ def plot(path: Path, workload: Workload, results: list[Result], info: dict[str, 
             handles.setdefault(name, handle)
     figure.legend(handles.values(), handles.keys(), loc="center right", fontsize=7.5)
     figure.suptitle(f"{workload.title}: {workload.unit}, median")
-    footer = one_line(info)
+    footer = f"{one_line(info)}; clock: {info.get('clock', 'wall')}"
     others = [r.process for r in results if r.process]
     if others:
         python = others[0].get("python")
         footer += f"\n{OTHER_PROCESS} dashed: measured in another process, on {python}"
     figure.text(0.01, 0.01, footer, fontsize=6.5, wrap=True)
-    figure.tight_layout(rect=(0, 0.07, 1 - 2.4 / (4.6 * len(backends) + 2.6), 1))
+    figure.tight_layout(rect=(0, 0.07, 1 - legend_width / width, 1))
     figure.savefig(path, dpi=110)
     plt.close(figure)
 
