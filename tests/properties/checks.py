@@ -97,7 +97,7 @@ class Timing:
     left: float
     #: The caller's cancellation (top call), or the abort of the parent call.
     interrupted: float
-    #: The first input that cancelled itself while the call had not cancelled it.
+    #: The first input that cancelled itself.
     first_self_cancel: float
 
     @property
@@ -133,9 +133,10 @@ def _timing(run: Run, node: Node, order: list[Event], abort_times: dict[int, flo
         first_return=first_return,
         left=node.left_at,
         interrupted=interrupted,
+        # Whether or not the call had cancelled it too (unknown before 3.11), an
+        # input cancelling itself is no later than the call's abort.
         first_self_cancel=min(
-            (e.time for e in order if e.kind == "self_cancelled" and e.by_us is False),
-            default=math.inf,
+            (e.time for e in order if e.kind == "self_cancelled"), default=math.inf
         ),
     )
     abort_times[node.id] = timing.aborted
