@@ -121,7 +121,7 @@ async def _as_completed_or_abort(inputs: Inputs) -> list[Any]:
 
 
 async def _anyio_gather(inputs: Inputs) -> list[Any]:
-    return list(await anyio.gather(*(fn() for fn in inputs)))  # type: ignore[attr-defined]
+    return list(await anyio.gather(*(fn() for fn in inputs)))
 
 
 async def _quattro_gather(inputs: Inputs) -> list[Any]:
@@ -177,7 +177,7 @@ async def _nursery_channel(inputs: Inputs) -> list[Any]:
 
 
 async def _anyio_as_completed(inputs: Inputs) -> list[Any]:
-    async with anyio.as_completed(*(fn() for fn in inputs)) as handles:  # type: ignore[attr-defined]
+    async with anyio.as_completed(*(fn() for fn in inputs)) as handles:
         return [handle.return_value async for handle in handles]
 
 
@@ -222,13 +222,11 @@ def bounded(loop: Loop, limit: int) -> list[Contender]:
         return await multi_await.gather_or_abort(*(fn() for fn in inputs), max_concurrency=limit)
 
     async def wait_or_abort(inputs: Inputs) -> list[Any]:
-        done = await multi_await.wait_or_abort(  # type: ignore[call-arg]
-            [fn() for fn in inputs], max_concurrency=limit
-        )
+        done = await multi_await.wait_or_abort([fn() for fn in inputs], max_concurrency=limit)
         return [item.result() for item in done]
 
     async def as_completed_or_abort(inputs: Inputs) -> list[Any]:
-        completed_or_abort = multi_await.as_completed_or_abort(  # type: ignore[call-arg]
+        completed_or_abort = multi_await.as_completed_or_abort(
             [fn() for fn in inputs], max_concurrency=limit
         )
         async with completed_or_abort as completed:

@@ -1,8 +1,9 @@
 """Run the benchmarks: interleaved contenders, medians, ratios, table, JSON and plots.
 
-    python benchmarks/run.py            # N = 10^2 .. 10^5, 7 rounds (several minutes)
-    python benchmarks/run.py --quick    # N = 10^2, 10^3, 3 rounds: proves they still run
-    python benchmarks/run.py --full     # adds N = 10^6 to spawn-and-gather
+    python benchmarks/run.py              # N up to 10^5 (10^4 for the slow workloads)
+    python benchmarks/run.py --quick      # N = 10^2, 10^3, 3 rounds: proves they still run
+    python benchmarks/run.py --full       # adds N = 10^6 to spawn, 10^5 to the others
+    python benchmarks/run.py --clock cpu  # the process's CPU time, on a shared machine
 
 See benchmarks/README.md.
 """
