@@ -128,7 +128,7 @@ class Backend:
         options = self.options()
         if self.asyncio:
             options["debug"] = debug
-        faulthandler.dump_traceback_later(WATCHDOG_SECONDS, exit=True, file=sys.__stderr__)
+        faulthandler.dump_traceback_later(WATCHDOG_SECONDS, exit=True, file=sys.__stderr__ or 2)
         try:
             with _nothing_left_behind():
                 return anyio.run(main, backend=self.library, backend_options=options)
@@ -185,7 +185,8 @@ def _backends() -> list[Backend]:
 
 BACKENDS = _backends()
 BACKEND_PARAMS = [pytest.param(backend, id=backend.name) for backend in BACKENDS]
-ASYNCIO_PARAMS = [param for param in BACKEND_PARAMS if param.values[0].asyncio]
+ASYNCIO_PARAMS = [pytest.param(backend, id=backend.name) for backend in BACKENDS if backend.asyncio]
+TRIO = next(backend for backend in BACKENDS if backend.library == "trio")
 
 
 @contextmanager

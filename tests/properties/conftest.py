@@ -12,11 +12,12 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-_COMMON = {
+_COMMON: dict[str, Any] = {
     # Examples run whole event loops; their speed is not what is under test.
     "deadline": None,
     # The suite's autouse fixtures are per test, not per example: each example

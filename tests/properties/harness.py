@@ -349,7 +349,9 @@ async def _cancel_own_task(run: Run, node: Node, index: int) -> None:
     try:
         await asyncio.sleep(0)
     except asyncio.CancelledError:
-        by_us = task.cancelling() > 1 if sys.version_info >= (3, 11) else None
+        by_us: bool | None = None  # asyncio cannot tell before Python 3.11
+        if sys.version_info >= (3, 11):
+            by_us = task.cancelling() > 1
         run.log(node, index, "self_cancelled", by_us=by_us)
         raise
 

@@ -34,7 +34,7 @@ from multi_await import (
     wait_or_abort,
 )
 
-from .backends import BACKEND_PARAMS, Backend
+from .backends import ASYNCIO_PARAMS, BACKEND_PARAMS, TRIO, Backend
 from .conftest import is_ci_profile
 
 #: The bad inputs, primitives and positions are few: a few hundred mixes per backend
@@ -268,7 +268,7 @@ def test_the_same_awaitable_twice_is_refused_naming_both_positions(
     backend.run(main)
 
 
-@pytest.mark.parametrize("backend", [p for p in BACKEND_PARAMS if p.values[0].asyncio])
+@pytest.mark.parametrize("backend", ASYNCIO_PARAMS)
 @pytest.mark.parametrize("primitive", PRIMITIVES)
 def test_a_future_of_another_loop_is_refused_by_every_primitive(
     backend: Backend, primitive: str
@@ -291,7 +291,6 @@ def test_a_future_of_another_loop_is_refused_by_every_primitive(
 
 @pytest.mark.parametrize("primitive", PRIMITIVES)
 def test_an_asyncio_future_under_trio_is_refused_by_every_primitive(primitive: str) -> None:
-    trio_backend = next(p.values[0] for p in BACKEND_PARAMS if p.values[0].library == "trio")
     made = Made()
     loop = asyncio.new_event_loop()
     try:
@@ -303,7 +302,7 @@ def test_an_asyncio_future_under_trio_is_refused_by_every_primitive(primitive: s
             )
             _check_nothing_ran(made, [])
 
-        trio_backend.run(main)
+        TRIO.run(main)
     finally:
         loop.close()
 
@@ -393,7 +392,7 @@ def test_a_wrong_return_when_is_refused_before_anything_starts(
     made = Made()
 
     async def main() -> None:
-        inputs = [made.coroutine(0), made.callable(1)]
+        inputs: list[Any] = [made.coroutine(0), made.callable(1)]
         with pytest.raises(ValueError, match="return_when must be ALL_COMPLETED, FIRST_COMPLETED"):
             await wait_or_abort(inputs, return_when=return_when)
         _check_nothing_ran(made, [])

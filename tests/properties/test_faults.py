@@ -27,7 +27,7 @@ from multi_await import (
     wait_or_abort,
 )
 
-from .backends import ASYNCIO_PARAMS, BACKEND_PARAMS, BACKENDS, Backend
+from .backends import ASYNCIO_PARAMS, BACKEND_PARAMS, TRIO, Backend
 from .conftest import is_ci_profile
 from .harness import CleanupError, InputError, Interrupt
 
@@ -190,7 +190,7 @@ def test_on_trio_a_call_waits_for_an_input_that_catches_many_cancellations(
     primitive: str,
 ) -> None:
     log = Log()
-    backend = next(b for b in BACKENDS if b.library == "trio")
+    backend = TRIO
 
     async def main() -> None:
         with pytest.raises(InputError):
@@ -347,7 +347,7 @@ def test_a_cleanup_cut_short_by_its_own_deadline_finishes_the_input(backend: Bac
 
 def test_on_trio_an_unshielded_cleanup_is_cut_short_at_its_first_await() -> None:
     log = Log()
-    backend = next(b for b in BACKENDS if b.library == "trio")
+    backend = TRIO
     error = InputError("first")
 
     async def unshielded_cleanup() -> None:
@@ -407,7 +407,7 @@ def test_on_trio_keyboard_interrupt_from_an_input_is_raised_by_the_call_as_itsel
 ) -> None:
     log = Log()
     error = error_type()
-    backend = next(b for b in BACKENDS if b.library == "trio")
+    backend = TRIO
 
     async def main() -> None:
         with pytest.raises(error_type) as caught:

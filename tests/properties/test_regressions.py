@@ -30,11 +30,10 @@ from multi_await import (
     wait_or_abort,
 )
 
-from .backends import BACKENDS, Backend
+from .backends import BACKENDS, TRIO, Backend
 
 VIRTUAL_ASYNCIO = next(backend for backend in BACKENDS if backend.name == "asyncio")
 ASYNCIO_BACKENDS = [backend for backend in BACKENDS if backend.asyncio]
-TRIO = next(backend for backend in BACKENDS if backend.library == "trio")
 
 #: Seconds a subprocess may take to show that a call returned rather than hung.
 SUBPROCESS_SECONDS = 10

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 from .backends import BACKEND_PARAMS, Backend
 from .checks import check_run
-from .harness import run_example
+from .harness import Run, run_example
 from .model import count_calls, schedules
 
 
-def _outcome(run: object) -> str:
-    top = run.nodes[0]  # type: ignore[attr-defined]
+def _outcome(run: Run) -> str:
+    top = run.nodes[0]
     if top.raised is None:
         return "returned"
     return f"raised {type(top.raised).__name__}"
