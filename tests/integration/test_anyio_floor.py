@@ -14,7 +14,6 @@ from pathlib import Path
 
 import anyio
 import anyio.lowlevel
-import pytest
 
 SOURCE = Path(__file__).parent.parent.parent / "src" / "multi_await"
 
@@ -46,14 +45,6 @@ def test_the_library_refers_to_anyio_at_all() -> None:
     assert "anyio.CancelScope" in anyio_names_used()
 
 
-@pytest.mark.xfail(
-    anyio_version() < (4, 15),
-    strict=True,
-    reason=(
-        "the abort's wait calls anyio.move_on_at, new in AnyIO 4.15, while pyproject "
-        "declares anyio >= 4.5: on older AnyIO every abort that waits spins forever"
-    ),
-)
 def test_the_library_calls_only_anyio_functions_the_installed_anyio_has() -> None:
     modules = {"anyio": anyio, "anyio.lowlevel": anyio.lowlevel}
     missing = sorted(
