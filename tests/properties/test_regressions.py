@@ -254,15 +254,6 @@ class _Box:
         return self._coroutine.__await__()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Trio: TrioRunner queues the inputs until its host task has opened their "
-    "nursery; an abort before then (an expired timeout, a caller already cancelled) "
-    "closes the queued inputs with close_coroutines(), which cannot close an "
-    "awaitable that is not a coroutine: the coroutine it wraps is never awaited, and "
-    "Python warns 'coroutine ... was never awaited' (CONTRACT 2.2: nothing left "
-    "un-awaited). Workaround in harness.run_example: drop it with this mark.",
-)
 @pytest.mark.parametrize("how", ["expired timeout", "cancelled caller"])
 def test_an_awaitable_is_awaited_even_when_the_call_aborts_before_it_starts_on_trio(
     how: str,

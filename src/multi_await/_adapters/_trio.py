@@ -22,7 +22,7 @@ from typing import Any
 import trio
 
 from .._errors import is_cancellation
-from ._inputs import close_coroutines, describe
+from ._inputs import describe
 from ._protocols import Sink
 from ._stacks import await_stack
 from ._task_handles import HandleWatcher, is_task_handle
@@ -56,7 +56,16 @@ class TrioBackend:
 
 
 class TrioRunner:
-    __slots__ = ("_closing", "_handles", "_manager", "_nursery", "_queued", "_sink", "_turn_over")
+    __slots__ = (
+        "_abort_on_open",
+        "_closing",
+        "_handles",
+        "_manager",
+        "_nursery",
+        "_queued",
+        "_sink",
+        "_turn_over",
+    )
 
     def __init__(self, sink: Sink) -> None:
         self._sink = sink
@@ -65,6 +74,7 @@ class TrioRunner:
         self._turn_over = trio.Event()  # set: close the inputs' nursery (all finished)
         self._nursery: trio.Nursery | None = None  # the inputs' nursery, once open
         self._queued: list[tuple[int, Awaitable[Any]]] = []  # started before it opened
+        self._abort_on_open = False  # aborted before it opened: cancel them as it does
         self._handles: HandleWatcher | None = None
 
     async def __aenter__(self) -> TrioRunner:
@@ -98,6 +108,9 @@ class TrioRunner:
                     queued, self._queued = self._queued, []
                     for index, aw in queued:
                         self._spawn(index, aw)
+                    if self._abort_on_open:
+                        self._abort_on_open = False
+                        self._cancel_spawned()
                     await self._turn_over.wait()
                     self._turn_over = trio.Event()
 
@@ -126,12 +139,14 @@ class TrioRunner:
         return "  (it is watched through its task handle)\n"
 
     def abort(self) -> None:
-        if self._nursery is not None:
-            self._nursery.cancel_scope.cancel()
-        queued, self._queued = self._queued, []
-        for index, aw in queued:  # never started: nothing to wait for
-            close_coroutines([aw])
-            self._sink.input_cancelled(index, None, by_us=True)
+        if self._nursery is None:  # the inputs start cancelled, at their first await
+            self._abort_on_open = True
+        else:
+            self._cancel_spawned()
+
+    def _cancel_spawned(self) -> None:
+        assert self._nursery is not None
+        self._nursery.cancel_scope.cancel()
         if self._handles is not None:
             self._handles.abort()
 
