@@ -103,6 +103,7 @@ class TrioRunner:
         # the shield keeps the caller's cancellation from closing one early.
         with trio.CancelScope(shield=True):
             while not self._closing:
+                turn_over = self._turn_over
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
                     queued, self._queued = self._queued, []
@@ -111,7 +112,10 @@ class TrioRunner:
                     if self._abort_on_open:
                         self._abort_on_open = False
                         self._cancel_spawned()
-                    await self._turn_over.wait()
+                    # An abort cancels this nursery: the wait must outlive that.
+                    with trio.CancelScope(shield=True):
+                        await turn_over.wait()
+                if not self._closing:
                     self._turn_over = trio.Event()
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
