@@ -209,8 +209,8 @@ class MultiAwait:
         idle, self._idle = sorted(self._idle), []
         for index in idle:
             aw = awaitable_of(index, self._sources[index], self._backend)
-            self._in_flight += 1
             runner.start(index, aw)
+            self._in_flight += 1  # only once started: a failed start must not be awaited
 
     def _arrived(self, index: int) -> None:
         self._in_flight -= 1
