@@ -10,13 +10,14 @@ from ._compat._select_loop import MultiAwait, multi_await
 from ._errors import InputCancelledError, secondary_errors
 from ._gather import gather_or_abort
 from ._race import race_or_abort
-from ._wait import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, Done, wait_or_abort
+from ._wait import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, Done, DoneItem, wait_or_abort
 
 __all__ = [
     "ALL_COMPLETED",
     "FIRST_COMPLETED",
     "FIRST_EXCEPTION",
     "Done",
+    "DoneItem",
     "InputCancelledError",
     "MultiAwait",
     "as_completed_or_abort",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable
-from typing import Any, Generic, Literal
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 from ._adapters._inputs import close_coroutines
 from ._core._abort import RETURNED, AbortEngine
@@ -19,6 +19,29 @@ FIRST_COMPLETED: Literal["FIRST_COMPLETED"] = "FIRST_COMPLETED"
 FIRST_EXCEPTION: Literal["FIRST_EXCEPTION"] = "FIRST_EXCEPTION"
 
 _RETURN_WHEN = (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION)
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class DoneItem(Protocol[T_co]):
+    """The type of an item :func:`wait_or_abort` returns.
+
+    A :class:`Done`, or the very :class:`asyncio.Task` or :class:`asyncio.Future`
+    the caller passed in; both answer like a finished future whose result is a
+    ``T_co``.
+
+    .. versionadded:: 2.0
+    """
+
+    def result(self) -> T_co: ...
+
+    def exception(self) -> BaseException | None: ...
+
+    def done(self) -> bool: ...
+
+    def cancelled(self) -> bool: ...
+
+    def __await__(self) -> Generator[Any, Any, T_co]: ...
 
 
 class Done(Generic[T]):
@@ -64,7 +87,7 @@ async def wait_or_abort(
     return_when: str = ALL_COMPLETED,
     max_concurrency: int | None = None,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
-) -> list[Any]:
+) -> list[DoneItem[T]]:
     """Wait for *aws* like :func:`asyncio.wait`, but never leave anything running.
 
     Returns the done items of the inputs that finished with a result, in input
@@ -122,6 +145,6 @@ async def wait_or_abort(
     ]
 
 
-def _done_item(engine: AbortEngine, index: int, value: Any) -> Any:
-    native = engine.done_item(index)
+def _done_item(engine: AbortEngine, index: int, value: T) -> DoneItem[T]:
+    native = cast("DoneItem[T] | None", engine.done_item(index))
     return Done(index, value) if native is None else native

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any
 
 from typing_extensions import assert_type
 
-from multi_await import as_completed_or_abort, gather_or_abort, wait_or_abort
+from multi_await import (
+    FIRST_COMPLETED,
+    Done,
+    DoneItem,
+    as_completed_or_abort,
+    gather_or_abort,
+    wait_or_abort,
+)
 
 
 async def an_int() -> int:
@@ -79,9 +85,20 @@ async def as_completed_yields_the_inputs_result_type() -> None:
 
 async def wait_gives_done_items_with_a_result() -> None:
     done = await wait_or_abort([an_int(), an_int()], timeout=5)
+    assert_type(done, list[DoneItem[int]])
     for item in done:
-        value: Any = item.result()
-        assert item.done()
-        assert not item.cancelled()
-        assert item.exception() is None
-        assert value == await item
+        assert_type(item.result(), int)
+        assert_type(await item, int)
+        assert_type(item.exception(), BaseException | None)
+        assert_type(item.done(), bool)
+        assert_type(item.cancelled(), bool)
+
+
+async def wait_accepts_tasks_whose_done_items_are_those_tasks() -> None:
+    tasks = [asyncio.ensure_future(a_str()), asyncio.ensure_future(a_str())]
+    (first, *_) = await wait_or_abort(tasks, return_when=FIRST_COMPLETED)
+    assert_type(first.result(), str)
+    task_as_item: DoneItem[str] = tasks[0]
+    done_as_item: DoneItem[str] = Done(0, "zero")
+    assert_type(task_as_item.result(), str)
+    assert_type(done_as_item.result(), str)
