@@ -25,6 +25,7 @@ class InputCancelledError(Exception):
     cancellation that would make it look cancelled itself.
 
     The cancellation exception the input finished with is the ``__cause__``.
+    :doc:`guarantee` shows it raised.
 
     .. versionadded:: 2.0
     """
@@ -45,7 +46,36 @@ def secondary_errors(exc: BaseException) -> tuple[BaseException, ...]:
     are attached to the exception the call raises. Printing its traceback shows
     them (as notes), and this function returns the exception objects themselves.
 
-    Returns an empty tuple for an exception that carries none.
+    :param exc: an exception a multi_await call raised (any exception is accepted)
+    :return: the attached failures, oldest first; an empty tuple for an exception
+        that carries none
+
+    .. code-block:: python
+
+        import anyio
+
+        from multi_await import gather_or_abort, secondary_errors
+
+
+        async def closes_badly():
+            try:
+                await anyio.sleep(3600)
+            finally:
+                raise OSError("flush failed")
+
+
+        async def fails():
+            raise KeyError("user")
+
+
+        async def main():
+            try:
+                await gather_or_abort(closes_badly(), fails())
+            except KeyError as exc:
+                assert [repr(e) for e in secondary_errors(exc)] == ["OSError('flush failed')"]
+
+
+        anyio.run(main)
 
     .. versionadded:: 2.0
     """

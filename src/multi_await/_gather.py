@@ -147,6 +147,24 @@ async def gather_or_abort(
     :raises ValueError: if *timeout* is NaN or *max_concurrency* is less than 1
     :raises TimeoutError: if *timeout* expired first
 
+    .. code-block:: python
+
+        import anyio
+
+        from multi_await import gather_or_abort
+
+
+        async def double(x):
+            await anyio.sleep(0.01 * x)
+            return 2 * x
+
+
+        async def main():
+            assert await gather_or_abort(double(3), double(1), timeout=5) == [6, 2]
+
+
+        anyio.run(main)
+
     .. versionadded:: 2.0
     """
     given = list(aws)

@@ -30,11 +30,7 @@ async def race_or_abort(
     With *stagger*, inputs start one at a time, as in the "happy eyeballs"
     connection race (RFC 8305): input *k+1* starts *stagger* seconds after input
     *k* started, or at once when input *k* fails. Async callables are called only
-    when their turn comes, so the losers of a quick race are never even called::
-
-        sock = await race_or_abort(
-            [functools.partial(connect, addr) for addr in addresses], stagger=0.25
-        )
+    when their turn comes, so the losers of a quick race are never even called.
 
     A failure that is not an :exc:`Exception` (``KeyboardInterrupt``, a custom
     ``BaseException``) is not tolerated: it aborts the rest and propagates. So does
@@ -46,8 +42,37 @@ async def race_or_abort(
         :exc:`TimeoutError` is raised (carrying the failures tolerated so far)
     :param stagger: seconds between starts; ``None`` starts all at once
     :param report_stuck_after: see :func:`gather_or_abort`
+    :return: the result of the first input to return
     :raises ValueError: if *aws* is empty, or *stagger* is negative or NaN
     :raises ExceptionGroup: if every input failed
+    :raises TimeoutError: if *timeout* expired first
+
+    .. code-block:: python
+
+        import functools
+
+        import anyio
+
+        from multi_await import race_or_abort
+
+
+        async def connect(address, seconds, fails=False):
+            await anyio.sleep(seconds)
+            if fails:
+                raise ConnectionRefusedError(address)
+            return f"connected to {address}"
+
+
+        async def main():
+            attempts = [
+                functools.partial(connect, "2001:db8::1", 0.01, fails=True),
+                functools.partial(connect, "192.0.2.1", 0.02),
+                functools.partial(connect, "192.0.2.2", 0.01),  # never called
+            ]
+            assert await race_or_abort(attempts, stagger=0.25) == "connected to 192.0.2.1"
+
+
+        anyio.run(main)
 
     .. versionadded:: 2.0
     """

@@ -115,9 +115,30 @@ async def wait_or_abort(
     :param max_concurrency: at most this many inputs run at once; see
         :func:`gather_or_abort`
     :param report_stuck_after: see :func:`gather_or_abort`
+    :return: the done items of the inputs that returned, in the order of *aws*
     :raises TypeError: before anything starts, if an input is not awaitable
     :raises ValueError: if *return_when* is unknown or *timeout* is NaN
     :raises TimeoutError: if *timeout* expired first
+
+    .. code-block:: python
+
+        import anyio
+
+        from multi_await import FIRST_COMPLETED, wait_or_abort
+
+
+        async def answer(name, seconds):
+            await anyio.sleep(seconds)
+            return name
+
+
+        async def main():
+            aws = [answer("slow", 3600), answer("fast", 0.01)]
+            (done,) = await wait_or_abort(aws, 5, return_when=FIRST_COMPLETED)
+            assert (done.index, done.result()) == (1, "fast")  # "slow" has finished too
+
+
+        anyio.run(main)
 
     .. versionadded:: 2.0
     """

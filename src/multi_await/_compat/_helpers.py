@@ -17,12 +17,34 @@ async def with_value(value: K, aw: Awaitable[T]) -> tuple[K, T]:
     """Await *aw* and return ``(value, result)``: a label travels with a result.
 
     Handy with :func:`as_completed_or_abort`, whose values come in completion
-    order::
+    order.
 
-        aws = [with_value(url, fetch(url)) for url in urls]
-        async with as_completed_or_abort(aws) as completed:
-            async for url, page in completed:
-                ...
+    :param value: any object, returned as it is
+    :param aw: an awaitable (a coroutine, a task...)
+    :return: ``(value, result of aw)``
+    :raises BaseException: whatever awaiting *aw* raises
+
+    .. code-block:: python
+
+        import anyio
+
+        from multi_await import as_completed_or_abort, with_value
+
+
+        async def fetch(url):
+            await anyio.sleep(len(url) / 100)
+            return f"<html>{url}</html>"
+
+
+        async def main():
+            urls = ["/about", "/"]
+            aws = [with_value(url, fetch(url)) for url in urls]
+            async with as_completed_or_abort(aws) as completed:
+                pages = [(url, page) async for url, page in completed]
+            assert pages == [("/", "<html>/</html>"), ("/about", "<html>/about</html>")]
+
+
+        anyio.run(main)
 
     .. versionadded:: 2.0
     """
@@ -43,7 +65,25 @@ async def cancel_all(tasks: Iterable[Awaitable[Any]]) -> None:
     here once all have finished, with any others attached (see
     :func:`secondary_errors`).
 
+    :param tasks: tasks, futures or AnyIO task handles, running or finished
     :raises TypeError: for a coroutine or anything else not already running
+    :raises BaseException: the first failure a task raised while being cancelled
+
+    .. code-block:: python
+
+        import asyncio
+
+        from multi_await import cancel_all
+
+
+        async def main():
+            tasks = [asyncio.create_task(asyncio.sleep(3600)) for _ in range(3)]
+            await asyncio.sleep(0)
+            await cancel_all(tasks)
+            assert all(task.cancelled() for task in tasks)
+
+
+        asyncio.run(main())
 
     .. versionadded:: 2.0
     """

@@ -240,6 +240,32 @@ def multi_await() -> MultiAwait:
 
     See :class:`MultiAwait`.
 
+    :return: a new :class:`MultiAwait`, to use as an async context manager
+
+    .. code-block:: python
+
+        import anyio
+
+        from multi_await import multi_await
+
+
+        async def main():
+            numbers, letters = anyio.create_memory_object_stream[int](1)
+            send_letter, receive_letter = anyio.create_memory_object_stream[str](1)
+            await numbers.send(1)
+            await send_letter.send("a")
+            async with numbers, letters, send_letter, receive_letter, multi_await() as m:
+                m.add(letters.receive)
+                m.add(receive_letter.receive)
+                received = []
+                while len(received) < 2:
+                    completed, failures = await m.get()
+                    received += [item for item in completed if item is not None]
+            assert sorted(map(str, received)) == ["1", "a"]
+
+
+        anyio.run(main)
+
     .. versionadded:: 2.0
     """
     return MultiAwait()
