@@ -24,7 +24,7 @@ PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 #: The Python of the sessions that need only one.
 MAIN_PYTHON = "3.12"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-LINTED = ["src", "tests", "examples", "benchmarks", "noxfile.py"]
+LINTED = ["src", "tests", "examples", "benchmarks", "docs", "noxfile.py"]
 PROPERTIES = Path("tests/properties")
 #: A hung test run is stopped after ten minutes, so that the other sessions still run
 #: and report (the whole suite takes well under a minute).
@@ -248,6 +248,16 @@ def demo(session: nox.Session) -> None:
     session.install(".[trio]")
     with session.chdir(session.create_tmp()):
         session.run("python", "-m", "multi_await")
+
+
+@nox.session(python=MAIN_PYTHON)
+def docs(session: nox.Session) -> None:
+    """The documentation site, warnings as errors; the abort timeline's script still runs."""
+    session.install("-e", ".[trio]", *group("docs"))
+    tmp = Path(session.create_tmp())
+    session.run("python", "docs/timeline.py", "--output", str(tmp / "abort-timeline.png"))
+    shutil.rmtree(tmp / "html", ignore_errors=True)
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", str(tmp / "html"))
 
 
 @nox.session(python=MAIN_PYTHON)

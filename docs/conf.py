@@ -1,0 +1,32 @@
+"""Sphinx configuration: ``nox -s docs`` builds the site with warnings as errors."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+project = "multi_await"
+author = "multi_await developers"
+copyright = "multi_await developers"
+release = importlib.metadata.version("multi-await")
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinxcontrib_trio",
+    "sphinx_inline_tabs",
+    "myst_parser",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build"]
+# Python goes in ``.. code-block:: python``, which tests/test_docs_examples.py runs;
+# a plain ``::`` block is output or a shell command, and is not highlighted as Python.
+highlight_language = "text"
+
+autodoc_member_order = "bysource"
+# The docstrings say what each parameter takes; "none" also keeps the nine typing
+# overloads of gather_or_abort out of its entry.
+autodoc_typehints = "none"
+
+html_theme = "furo"
+html_title = "multi_await"
+html_static_path = ["_static"]
