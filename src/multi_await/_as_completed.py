@@ -97,7 +97,10 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._engine.close(exc)
+        try:
+            await self._engine.close(exc)
+        finally:
+            del exc, tb  # see AbortEngine._abort: this frame may outlive the call
 
     def __aiter__(self) -> as_completed_or_abort[T]:
         return self

@@ -114,8 +114,32 @@ def attach_secondary_errors(
     """Attach *others* (failures of the inputs named by *describe*) to *primary*."""
     setattr(primary, _SECONDARY, (*secondary_errors(primary), *others))
     for error, name in zip(others, describe, strict=True):
+        _drop_context(error, primary)
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         _add_note(primary, f"\nmulti_await: {name} also failed:\n{text.rstrip()}")
+
+
+def _drop_context(error: BaseException, primary: BaseException) -> None:
+    """Unlink *primary* where it is the ``__context__`` of *error*'s chain.
+
+    The abort that made an input fail again may have started while *primary* was
+    being handled (the body of ``async with as_completed_or_abort(...)`` raised it,
+    say): on Trio the input's ``Cancelled`` is then raised with *primary* as its
+    context. Attached to *primary*, that chain would make a reference cycle, and its
+    printed traceback would show *primary* a second time.
+    """
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        exc = pending.pop()
+        if id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        if exc.__context__ is primary:
+            exc.__context__ = None
+        pending.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(cast("tuple[BaseException, ...]", exc.exceptions))  # pyright: ignore[reportUnknownMemberType]
 
 
 def _add_note(exc: BaseException, note: str) -> None:

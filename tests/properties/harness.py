@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import inspect
 import math
 import sys
 from collections.abc import Callable, Coroutine, Generator
@@ -192,8 +191,6 @@ class Run:
         self.events: list[Event] = []
         self.nodes: list[Node] = []
         self.coroutines: list[Coroutine[Any, Any, Any]] = []
-        #: The coroutines handed over inside a ``Box`` (the "awaitable" form).
-        self.boxed: list[Coroutine[Any, Any, Any]] = []
         self.outer = OuterRecord()
         self.backend_cancelled: type[BaseException] = _cancelled_class(backend)
         self._seq = 0
@@ -269,9 +266,7 @@ class Run:
         if spec.form == "callable":
             return functools.partial(make)
         if spec.form == "awaitable":
-            coroutine = make()
-            self.boxed.append(coroutine)
-            return Box(coroutine)
+            return Box(make())
         if spec.form == "foreign":
             task = asyncio.get_running_loop().create_task(make())
             node.tasks[index] = task
@@ -571,13 +566,4 @@ def run_example(backend: Backend, schedule: Schedule) -> Run:
         await run_schedule(run)
 
     backend.run(main)
-    if backend.library == "trio":
-        # Workaround while test_regressions.py's
-        # test_an_awaitable_is_awaited_even_when_the_call_aborts_before_it_starts_on_trio
-        # is xfail: drop it with the mark. On Trio an abort before the inputs'
-        # nursery opens leaves an awaitable that is not a coroutine never awaited;
-        # close what it wraps, so that only that known bug goes unreported.
-        for coroutine in run.boxed:
-            if inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
-                coroutine.close()
     return run

@@ -25,15 +25,21 @@ import pytest
 from multi_await import (
     FIRST_COMPLETED,
     InputCancelledError,
+    as_completed_or_abort,
     gather_or_abort,
     secondary_errors,
     wait_or_abort,
 )
 
 from .backends import BACKENDS, TRIO, Backend
+from .checks import check_run
+from .harness import run_example
+from .model import Call, Cleanup, Leaf, Outer, Schedule
 
 VIRTUAL_ASYNCIO = next(backend for backend in BACKENDS if backend.name == "asyncio")
 ASYNCIO_BACKENDS = [backend for backend in BACKENDS if backend.asyncio]
+#: Where the instants of a schedule are exact (uvloop's are not, see backends.py).
+VIRTUAL_ASYNCIO_BACKENDS = [backend for backend in ASYNCIO_BACKENDS if backend.virtual]
 
 #: Seconds a subprocess may take to show that a call returned rather than hung.
 SUBPROCESS_SECONDS = 10
@@ -122,38 +128,71 @@ def test_an_input_that_cancels_itself_as_another_fails_is_reported_too() -> None
     VIRTUAL_ASYNCIO.run(main)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The exception a call raises keeps every input of the call alive, with its "
-    "frame and locals, as long as the caller holds the exception: its traceback "
-    "holds the frames of gather_or_abort (whose locals aws, given and engine hold the "
-    "inputs) and of AbortEngine.run/close (self holds _inputs and values). "
-    "asyncio.TaskGroup keeps none of its tasks alive this way.",
-)
+class _Box:
+    """An awaitable that is not a coroutine, wrapping one."""
+
+    def __init__(self, coroutine: Any) -> None:
+        self._coroutine = coroutine
+
+    def __await__(self) -> Any:
+        return self._coroutine.__await__()
+
+
+class _Result:
+    """A result that can be referenced weakly."""
+
+
+async def _pending_cleanup_fails() -> None:
+    try:
+        await anyio.sleep_forever()
+    finally:
+        raise _CleanupError("cleanup")
+
+
+async def _fails() -> None:
+    await anyio.lowlevel.checkpoint()
+    raise _FirstError("fails")
+
+
+async def _returns_result(refs: list[weakref.ref[Any]]) -> _Result:
+    result = _Result()
+    refs.append(weakref.ref(result))
+    return result
+
+
+def _inputs(form: str, refs: list[weakref.ref[Any]]) -> list[Any]:
+    """Inputs in *form*, weakly referenced in *refs*: the caller keeps none of them."""
+    made = [_pending_cleanup_fails(), _returns_result(refs), _fails()]
+    refs.extend(weakref.ref(coroutine) for coroutine in made)
+    if form == "awaitable":
+        boxes = [_Box(coroutine) for coroutine in made]
+        refs.extend(weakref.ref(box) for box in boxes)
+        return boxes
+    if form == "callable":
+        return [functools.partial(lambda made: made, coroutine) for coroutine in made]
+    return made
+
+
+@pytest.mark.parametrize("form", ["coroutine", "callable", "awaitable"])
 @pytest.mark.parametrize("backend", BACKENDS, ids=[backend.name for backend in BACKENDS])
-def test_a_raised_exception_does_not_keep_the_inputs_alive(backend: Backend) -> None:
-    inputs: list[weakref.ref[Any]] = []
+def test_a_raised_exception_does_not_keep_the_inputs_alive(backend: Backend, form: str) -> None:
+    # The caller's own frame is in the traceback too: what its locals hold stays
+    # alive with the exception (Python's doing, see docs/reliability.rst). So the
+    # inputs are made where the caller keeps no reference to them: then nothing in
+    # the exception, its traceback or the failures attached to it may hold them.
+    refs: list[weakref.ref[Any]] = []
     kept: list[BaseException] = []
 
-    async def pending() -> None:
-        await anyio.sleep_forever()
-
-    async def fails() -> None:
-        await anyio.lowlevel.checkpoint()
-        raise RuntimeError("fails")
-
     async def main() -> None:
-        aws = [pending(), pending(), fails()]
-        inputs.extend(weakref.ref(aw) for aw in aws)
         try:
-            await gather_or_abort(*aws)
-        except RuntimeError as exc:
+            await gather_or_abort(*_inputs(form, refs))
+        except _FirstError as exc:
             kept.append(exc)
 
     backend.run(main)
     gc.collect()
-    assert kept
-    assert [ref for ref in inputs if ref() is not None] == []
+    assert [type(error) for error in secondary_errors(kept[0])] == [_CleanupError]
+    assert [repr(ref()) for ref in refs if ref() is not None] == []
 
 
 class _CleanupError(Exception):
@@ -183,8 +222,9 @@ def _no_cycle_left(backend: Backend, call: Callable[[list[Any]], Awaitable[Any]]
         refs: list[weakref.ref[Any]] = [weakref.ref(aw) for aw in aws]
         try:
             await call(aws)
-        except (_FirstError, _CleanupError) as exc:
-            refs.append(weakref.ref(exc))
+        except (_FirstError, _CleanupError, TimeoutError) as exc:
+            if type(exc) is not TimeoutError:  # builtins cannot be referenced weakly
+                refs.append(weakref.ref(exc))  # (the failures attached to it can)
             refs.extend(weakref.ref(error) for error in secondary_errors(exc))
         del aws
         await anyio.lowlevel.checkpoint()
@@ -220,16 +260,6 @@ def test_a_cleanup_failure_the_call_raises_leaves_no_reference_cycle_on_asyncio(
     assert _no_cycle_left(backend, first_completed) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Trio: a cleanup failure attached to the first failure is held in a reference "
-    "cycle: _run calls input_raised inside its except block, so the abort cancels the "
-    "nursery while the first failure is being handled, and the Cancelled that Trio "
-    "raises takes it as __context__; the cleanup error raised while handling that "
-    "Cancelled is attached to the first failure: first -> attached -> Cancelled -> "
-    "first. The printed traceback shows it too: the attached error's note prints the "
-    "first failure again, as its context.",
-)
 def test_a_cleanup_failure_attached_to_the_first_failure_leaves_no_reference_cycle_on_trio() -> (
     None
 ):
@@ -239,19 +269,83 @@ def test_a_cleanup_failure_attached_to_the_first_failure_leaves_no_reference_cyc
     assert _no_cycle_left(TRIO, gather) == []
 
 
+async def _loop_body_raises(aws: list[Any]) -> None:
+    aws[1].close()
+    async with as_completed_or_abort([aws[0], _returns()]) as completed:
+        async for _ in completed:
+            raise _FirstError("the loop's body failed")
+
+
+async def _times_out(aws: list[Any]) -> None:
+    aws[1].close()
+    await gather_or_abort(aws[0], timeout=0.01)
+
+
+async def _caller_cancelled(aws: list[Any]) -> None:
+    aws[1].close()
+    with anyio.move_on_after(0.01):
+        await gather_or_abort(aws[0])
+
+
+async def _first_completed(aws: list[Any]) -> None:
+    aws[1].close()
+    await wait_or_abort([aws[0], _returns()], return_when=FIRST_COMPLETED)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [_loop_body_raises, _times_out, _caller_cancelled, _first_completed],
+    ids=lambda call: call.__name__.strip("_"),
+)
+@pytest.mark.parametrize("backend", BACKENDS, ids=[backend.name for backend in BACKENDS])
+def test_a_cleanup_failure_leaves_no_reference_cycle_however_the_call_ends(
+    backend: Backend, call: Callable[[list[Any]], Awaitable[Any]]
+) -> None:
+    # On Trio the loop's body raising used to leave a cycle (the abort ran while its
+    # exception was handled, so the Cancelled took it as __context__); the caller
+    # cancelled too, on every backend (the frames that caught the cancellation kept
+    # it, and their traceback holds them).
+    assert _no_cycle_left(backend, call) == []
+
+
+@pytest.mark.parametrize(
+    "backend", VIRTUAL_ASYNCIO_BACKENDS, ids=[b.name for b in VIRTUAL_ASYNCIO_BACKENDS]
+)
+def test_a_call_an_input_failed_by_cancelling_itself_may_end_past_its_deadline(
+    backend: Backend,
+) -> None:
+    # Found on Python 3.10 as "ran past its deadline t=1 to t=2, then ended with
+    # failure, not TimeoutError": a fault of the checks, not of the library. The
+    # input that cancels its own task at t=0 fails the call there, the input still
+    # running takes two ticks to clean up, and the call rightly raises that failure
+    # at t=2. Python 3.10 cannot tell a task's own cancellation from the call's, and
+    # the checks took the failure for no reason to abort at all. (Where time is real,
+    # the one tick of timeout may pass before the input cancels itself.)
+    returns = Leaf(body="return")
+    schedule = Schedule(
+        call=Call(
+            primitive="gather",
+            inputs=(
+                returns,
+                returns,
+                Leaf(body="forever", cleanup=Cleanup(ticks=2)),
+                Leaf(body="self_cancel"),
+            ),
+            timeout=1.0,
+        ),
+        outer=Outer(how="none"),
+    )
+    run = run_example(backend, schedule)
+    check_run(run)
+    top = run.nodes[0]
+    assert isinstance(top.raised, InputCancelledError)
+    assert top.raised.index == 3
+    assert top.end == 2
+
+
 #: Runs of a call whose outcome depends on the order Trio picks: each order comes up
 #: about every other run.
 ATTEMPTS = 30
-
-
-class _Box:
-    """An awaitable that is not a coroutine, wrapping one."""
-
-    def __init__(self, coroutine: Any) -> None:
-        self._coroutine = coroutine
-
-    def __await__(self) -> Any:
-        return self._coroutine.__await__()
 
 
 @pytest.mark.parametrize("how", ["expired timeout", "cancelled caller"])

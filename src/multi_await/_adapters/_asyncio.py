@@ -134,7 +134,10 @@ class AsyncioRunner:
 
 
 async def _await(aw: Awaitable[Any]) -> Any:
-    return await aw
+    try:
+        return await aw
+    finally:
+        del aw  # a failure's traceback holds this frame: let it hold no input
 
 
 def _cancelled_error(future: Future[Any]) -> CancelledError | None:

@@ -156,23 +156,28 @@ class TrioRunner:
 
 
 async def _run(sink: Sink, index: int, aw: Awaitable[Any]) -> None:
+    # This frame outlives the input: a failure's traceback holds it, and so does
+    # the traceback of every Cancelled an abort started from here raises (Trio
+    # cancels a blocked task at once, with a traceback whose frames link back to
+    # this one). So it lets go of the input, and of the failure, before it ends.
     try:
         value = await aw
     except BaseException as exc:
         failure = exc
     else:
-        sink.input_returned(index, value)
+        del aw
+        try:
+            sink.input_returned(index, value)
+        finally:
+            del value
         return
+    del aw
     # Reported outside the except block: an abort started from there would give
     # the Cancelled exceptions it causes this failure as their context, a cycle.
     try:
-        _report_failure(sink, index, failure)
+        if is_cancellation(failure, trio.Cancelled):
+            sink.input_cancelled(index, failure, by_us=True)
+        else:
+            sink.input_raised(index, failure)
     finally:
         del failure
-
-
-def _report_failure(sink: Sink, index: int, failure: BaseException) -> None:
-    if is_cancellation(failure, trio.Cancelled):
-        sink.input_cancelled(index, failure, by_us=True)
-    else:
-        sink.input_raised(index, failure)

@@ -218,6 +218,7 @@ class AbortEngine:
                     raise error
                 finally:
                     del error, exc
+        del error, exc  # see _abort: this frame may outlive the call
 
     # -- the Sink protocol: adapters report outcomes here ------------------------
 
@@ -228,6 +229,7 @@ class AbortEngine:
         if self._reason is None:
             self.order.append(index)
             if self._options.stop_after_first:
+                del value  # see _abort: this frame may outlive the call
                 self._abort(Reason.FIRST_DONE, None)
             elif self._started < len(self._inputs):
                 self._start_more()
@@ -255,12 +257,14 @@ class AbortEngine:
             self._failures.append((index, error))
             self.order.append(index)
             self._abort(Reason.FAILURE, error)
+            del error  # see _abort: this frame may outlive the call
 
     def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None:
         if not by_us:
             failure = InputCancelledError(index, describe(self._inputs[index]))
             failure.__cause__ = error
             self.input_raised(index, failure)
+            del failure, error  # see _abort: this frame may outlive the call
             return
         self.status[index] = CANCELLED
         self._running -= 1
@@ -334,6 +338,13 @@ class AbortEngine:
             return
         self._reason = reason
         self._primary = exc
+        # Trio cancels a blocked input at once, raising its Cancelled here: the
+        # traceback of that Cancelled holds this frame and every frame that called
+        # it, until the input's cleanup is done with it. A cleanup failure has it as
+        # __context__ and is attached to the exception the call raises; so none of
+        # those frames may hold that exception once they return, or it would keep
+        # itself alive in a reference cycle.
+        del exc
         close_coroutines(self._inputs[self._started :])
         if self._runner is not None and self._running:
             self._aborted_at = self._backend.current_time()  # maybe in a callback
@@ -373,6 +384,7 @@ class AbortEngine:
         )
         if interruption is not None:
             self._abort(Reason.INTERRUPTED, interruption)
+        del interruption  # its traceback holds this frame, which must not hold it
 
     def _report_stuck(self) -> None:
         """Some inputs ignore their cancellation: say which, and where they wait."""

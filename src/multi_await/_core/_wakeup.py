@@ -62,4 +62,8 @@ class Wakeup:
             await anyio.lowlevel.checkpoint_if_cancelled()
         except BaseException as exc:
             interruption = interruption or exc
-        return interruption
+        try:
+            return interruption
+        finally:
+            # Its traceback holds this frame, which must not hold it in turn.
+            del interruption
