@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
 import anyio
@@ -97,6 +97,37 @@ async def test_on_abort_inputs_never_started_are_never_started() -> None:
     assert probe.cleaned == ["s"]
     assert inspect.getcoroutinestate(waiting[0]) == inspect.CORO_CLOSED
     assert called == []
+
+
+class _Wrapper:
+    """An awaitable that is not a coroutine: it wraps one, as some libraries' objects do."""
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        self.coroutine = coroutine
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return self.coroutine.__await__()
+
+
+async def test_on_abort_an_awaitable_whose_turn_never_came_is_left_as_given() -> None:
+    # Only coroutine objects can be closed without starting them. What another
+    # awaitable wraps can only be reached through its __await__(), which begins an
+    # await: the call leaves it alone, and closing what it wraps is the caller's
+    # job (docs/guarantee.rst, max_concurrency).
+    probe = Probe()
+    plain = probe.returns("never")
+    wrapped = probe.returns("never, wrapped")
+    with pytest.raises(RuntimeError):
+        await gather_or_abort(
+            probe.fails("f", RuntimeError(), checkpoints=1),
+            plain,
+            _Wrapper(wrapped),
+            max_concurrency=1,
+        )
+    assert probe.started == ["f"]
+    assert inspect.getcoroutinestate(plain) == inspect.CORO_CLOSED
+    assert inspect.getcoroutinestate(wrapped) == inspect.CORO_CREATED
+    wrapped.close()
 
 
 async def test_first_completed_starts_nothing_more_after_the_first() -> None:
