@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import weakref
 
+import anyio.lowlevel
 import pytest
 
 from multi_await import (
@@ -129,3 +133,30 @@ async def test_any_iterable_is_accepted() -> None:
     probe = Probe()
     done = await wait_or_abort(probe.returns(f"g{i}", i) for i in range(3))
     assert [item.result() for item in done] == [0, 1, 2]
+
+
+async def test_an_input_that_fails_in_the_step_the_first_returns_is_freed_with_the_call() -> None:
+    # On asyncio both finish in the same step: the abort the first one starts finds
+    # the other already finished, its outcome not yet reported. (Trio may cancel the
+    # second at its checkpoint instead: then it is freed all the same.)
+    class LoserError(Exception):
+        pass
+
+    async def returns() -> str:
+        await anyio.lowlevel.checkpoint()
+        return "first"
+
+    async def fails() -> None:
+        await anyio.lowlevel.checkpoint()
+        raise LoserError
+
+    loser = fails()
+    freed = weakref.ref(loser)
+    gc.disable()
+    try:
+        with contextlib.suppress(LoserError):
+            await wait_or_abort([returns(), loser], return_when=FIRST_COMPLETED)
+        del loser
+        assert freed() is None, "the failed input outlived the call"
+    finally:
+        gc.enable()

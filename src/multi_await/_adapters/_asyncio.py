@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import asyncio
 from asyncio import AbstractEventLoop, CancelledError, Future
-from collections.abc import Awaitable
-from types import TracebackType
+from collections.abc import Awaitable, Callable, Coroutine
+from types import CoroutineType, TracebackType
 from typing import Any
 
 from ._inputs import describe
 from ._protocols import Sink
 from ._stacks import await_stack
 from ._task_handles import HandleWatcher, is_task_handle
+
+#: The type of the coroutine objects ``async def`` functions return.
+_COROUTINE: type[Coroutine[Any, Any, Any]] = CoroutineType
 
 
 class AsyncioBackend:
@@ -36,6 +39,9 @@ class AsyncioBackend:
 
     def current_time(self) -> float:
         return self._loop.time()
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> Callable[[], object]:
+        return self._loop.call_at(when, callback).cancel
 
     def check(self, index: int, aw: object) -> None:
         if asyncio.isfuture(aw) and aw.get_loop() is not self._loop:
@@ -53,14 +59,17 @@ class AsyncioBackend:
 
 
 class AsyncioRunner:
-    __slots__ = ("_cancelled", "_foreign", "_handles", "_loop", "_owned", "_sink", "_watchers")
+    __slots__ = ("_aborted", "_handles", "_loop", "_missed", "_running", "_sink", "_watchers")
 
     def __init__(self, loop: AbstractEventLoop, sink: Sink) -> None:
         self._loop = loop
         self._sink = sink
-        self._owned: dict[Future[Any], int] = {}
-        self._foreign: dict[Future[Any], int] = {}
-        self._cancelled: set[Future[Any]] = set()
+        #: The input position of each started task or future that has not reported yet.
+        self._running: dict[Future[Any], int] = {}
+        self._aborted = False
+        #: Those already finished when abort() came, their callbacks not yet run:
+        #: whatever ended them, it was not us.
+        self._missed: set[Future[Any]] = set()
         self._handles: HandleWatcher | None = None
         self._watchers: set[Future[Any]] = set()
 
@@ -75,14 +84,23 @@ class AsyncioRunner:
     ) -> None:
         return None
 
+    def start_all(self, inputs: list[Awaitable[Any]]) -> None:
+        # The hot loop of every call: coroutines straight to the loop's create_task.
+        create_task = self._loop.create_task
+        running = self._running
+        done = self._done
+        for index, aw in enumerate(inputs):
+            if type(aw) is _COROUTINE:
+                task = create_task(aw)
+                running[task] = index
+                task.add_done_callback(done)
+            else:
+                self.start(index, aw)
+
     def start(self, index: int, aw: Awaitable[Any]) -> None:
-        if asyncio.iscoroutine(aw):
-            task = self._loop.create_task(aw)
-            self._owned[task] = index
-            task.add_done_callback(self._owned_done)
-        elif asyncio.isfuture(aw):
-            self._foreign[aw] = index
-            aw.add_done_callback(self._foreign_done)
+        if asyncio.isfuture(aw):  # somebody else's: watched, not wrapped
+            self._running[aw] = index
+            aw.add_done_callback(self._done)
         elif is_task_handle(aw):
             if self._handles is None:
                 self._handles = HandleWatcher(self._sink)
@@ -91,46 +109,47 @@ class AsyncioRunner:
             self._watchers.add(watcher)  # the loop keeps only weak references
             watcher.add_done_callback(self._watchers.discard)
         else:
-            task = self._loop.create_task(_await(aw))
-            self._owned[task] = index
-            task.add_done_callback(self._owned_done)
+            coroutine = aw if asyncio.iscoroutine(aw) else _await(aw)
+            task = self._loop.create_task(coroutine)
+            self._running[task] = index
+            task.add_done_callback(self._done)
 
     async def renew(self) -> None:
-        return None  # asyncio tasks need no enclosing structure to start in
+        self._aborted = False
+        self._missed.clear()
 
     def abort(self) -> None:
-        for future in (*self._owned, *self._foreign):
-            if future.cancel():
-                self._cancelled.add(future)
+        self._aborted = True
+        for future in self._running:
+            # Each is cancelled once, as TaskGroup does; False means it had finished.
+            if not future.cancel():
+                self._missed.add(future)
         if self._handles is not None:
             self._handles.abort()
 
     def where(self, index: int) -> str:
-        for running in (self._owned, self._foreign):
-            for future, at in running.items():
-                if at == index:
-                    get_coro = getattr(future, "get_coro", None)
-                    return await_stack(get_coro() if get_coro else None)
+        for future, at in self._running.items():
+            if at == index:
+                get_coro = getattr(future, "get_coro", None)
+                return await_stack(get_coro() if get_coro else None)
         return "  (it is watched through its task handle)\n"
 
-    def _owned_done(self, task: Future[Any]) -> None:
-        self._report(self._owned.pop(task), task)
-
-    def _foreign_done(self, future: Future[Any]) -> None:
-        self._report(self._foreign.pop(future), future)
-
-    def _report(self, index: int, future: Future[Any]) -> None:
+    def _done(self, future: Future[Any]) -> None:
+        # One callback for every input, reading the outcome once: the hot path.
+        index = self._running.pop(future)
+        missed = self._missed
         sink = self._sink
-        by_us = future in self._cancelled
-        self._cancelled.discard(future)
         if future.cancelled():
-            sink.input_cancelled(index, _cancelled_error(future), by_us=by_us)
-            return
-        error = future.exception()
-        if error is None:
+            if self._aborted and future not in missed:
+                sink.input_cancelled(index, None, by_us=True)
+            else:
+                sink.input_cancelled(index, _cancelled_error(future), by_us=False)
+        elif (error := future.exception()) is None:
             sink.input_returned(index, future.result())
         else:
             sink.input_raised(index, error)
+        if missed:
+            missed.discard(future)
 
 
 async def _await(aw: Awaitable[Any]) -> Any:

@@ -12,6 +12,8 @@ from ._task_handles import is_task_handle
 
 ACCEPTED = "a coroutine, an awaitable or an async function taking no arguments"
 
+_ONLY_COROUTINES = {CoroutineType}
+
 
 def describe(obj: object) -> str:
     """A short name for *obj* in messages: a task's name, a coroutine's qualname."""
@@ -48,6 +50,8 @@ def prepare(
     "coroutine was never awaited" warning follows.
     """
     given = list(aws)
+    if set(map(type, given)) == _ONLY_COROUTINES and len(set(given)) == len(given):
+        return given  # type: ignore[return-value]  # the common case, checked in C
     prepared: list[Awaitable[Any] | Callable[[], Any]] = []
     try:
         for index, obj in enumerate(given):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -36,6 +36,9 @@ class TrioBackend:
 
     def current_time(self) -> float:
         return trio.current_time()
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> None:
+        return None  # Trio runs code only in tasks: the engine's own sleep keeps the time
 
     def check(self, index: int, aw: object) -> None:
         if asyncio.isfuture(aw):
@@ -123,6 +126,10 @@ class TrioRunner:
             self._queued.append((index, aw))
         else:
             self._spawn(index, aw)
+
+    def start_all(self, inputs: list[Awaitable[Any]]) -> None:
+        for index, aw in enumerate(inputs):
+            self.start(index, aw)
 
     def _spawn(self, index: int, aw: Awaitable[Any]) -> None:
         assert self._nursery is not None

@@ -55,6 +55,7 @@ class AbortEngine:
         "_abandoned",
         "_aborted_at",
         "_backend",
+        "_call_off_alarm",
         "_closed",
         "_deadline",
         "_deferred",
@@ -104,6 +105,8 @@ class AbortEngine:
         self._primary: BaseException | None = None
         self._interruption: BaseException | None = None
         self._aborted_at = math.inf
+        #: Calls off the stuck report the event loop will make, if one is due.
+        self._call_off_alarm: Callable[[], object] | None = None
         self._abandoned = False
         self._closed = False
         self._wakeup = Wakeup()
@@ -206,6 +209,9 @@ class AbortEngine:
         if self._running or exc is not None or self._started < len(self._inputs):
             self._abort(Reason.INTERRUPTED, exc)
         await self._drain()
+        if self._call_off_alarm is not None:
+            self._call_off_alarm()
+            self._call_off_alarm = None
         self._runner = None
         await runner.__aexit__(None, None, None)
         self._closed = True
@@ -231,9 +237,13 @@ class AbortEngine:
             if self._options.stop_after_first:
                 del value  # see _abort: this frame may outlive the call
                 self._abort(Reason.FIRST_DONE, None)
-            elif self._started < len(self._inputs):
+                return
+            if self._started < len(self._inputs):
                 self._start_more()
-        if self._options.wake_on_each or not self._running:
+            if self._options.wake_on_each:
+                self._wake()
+                return
+        if not self._running:
             self._wake()
 
     def input_raised(self, index: int, error: BaseException) -> None:
@@ -252,7 +262,8 @@ class AbortEngine:
                 self._may_start += 1  # the newest failed: start the next one at once
             if not self._starting:
                 self._start_more()
-            self._wake()
+            if self._options.wake_on_each or not self._running:
+                self._wake()
         else:
             self._failures.append((index, error))
             self.order.append(index)
@@ -268,7 +279,7 @@ class AbortEngine:
             return
         self.status[index] = CANCELLED
         self._running -= 1
-        if self._options.wake_on_each or not self._running:
+        if not self._running:  # only an abort cancels: the caller waits for the last
             self._wake()
 
     # -- internals ---------------------------------------------------------------
@@ -282,9 +293,7 @@ class AbortEngine:
             return
         if not self._deferred:  # all at once, all awaitable already: the common case
             self._running = self._started = len(inputs)
-            start = runner.start
-            for index, aw in enumerate(inputs):
-                start(index, aw)  # type: ignore[arg-type]
+            runner.start_all(inputs)  # type: ignore[arg-type]
             return
         limit = self._options.max_concurrency or len(inputs)
         backend = self._backend
@@ -346,29 +355,41 @@ class AbortEngine:
         # itself alive in a reference cycle.
         del exc
         close_coroutines(self._inputs[self._started :])
-        if self._runner is not None and self._running:
-            self._aborted_at = self._backend.current_time()  # maybe in a callback
-            self._runner.abort()
-        self._wake()
+        if self._runner is None or not self._running:
+            self._wake()
+            return
+        self._aborted_at = now = self._backend.current_time()  # maybe in a callback
+        self._runner.abort()
+        # The caller has nothing to do until the last input has finished, which
+        # wakes it, unless it must keep the time of the stuck report itself.
+        report_after = self._options.report_stuck_after
+        if report_after is not None and not self._abandoned:
+            backend = self._backend
+            self._call_off_alarm = backend.call_at(now + report_after, self._report_stuck)
+            if self._call_off_alarm is None:
+                self._wake()
 
     async def _wait_for_news(self) -> None:
         """Sleep until an input wakes us; abort on the deadline or an interruption."""
-        timer = anyio.CancelScope(deadline=self._deadline)
+        timer = None
         try:
-            with timer:
-                if self._next_start_at < self._deadline and self._started < len(self._inputs):
+            if self._next_start_at < self._deadline and self._started < len(self._inputs):
+                with anyio.CancelScope(deadline=self._deadline) as timer:
                     with anyio.CancelScope(deadline=self._next_start_at) as stagger:
                         await self._wakeup.sleep()
                     if stagger.cancelled_caught:
                         self._stagger_tick()
-                else:
+            elif self._deadline != math.inf:
+                with anyio.CancelScope(deadline=self._deadline) as timer:
                     await self._wakeup.sleep()
+            else:  # no time limit: no cancel scope to pay for
+                await self._wakeup.sleep()
         except GeneratorExit:  # our coroutine is being closed: no await is possible
             self._abort(Reason.INTERRUPTED, None)
             raise
         except BaseException as exc:  # the caller's cancellation, or an interrupt
             self._abort(Reason.INTERRUPTED, exc)
-        if timer.cancelled_caught:
+        if timer is not None and timer.cancelled_caught:
             self._abort(Reason.TIMEOUT, self._timeout_error())
 
     def _wake(self) -> None:
@@ -377,10 +398,11 @@ class AbortEngine:
     async def _drain(self) -> None:
         """Wait until every started input has finished, whatever happens meanwhile."""
         report_after = self._options.report_stuck_after
+        alarm_at = math.inf  # no report, or the event loop makes it (see _abort)
+        if report_after is not None and self._call_off_alarm is None:
+            alarm_at = self._aborted_at + report_after
         interruption = await self._wakeup.sleep_until(
-            lambda: not self._running,
-            alarm_at=math.inf if report_after is None else self._aborted_at + report_after,
-            on_alarm=self._report_stuck,
+            lambda: not self._running, alarm_at=alarm_at, on_alarm=self._report_stuck
         )
         if interruption is not None:
             self._abort(Reason.INTERRUPTED, interruption)

@@ -46,18 +46,18 @@ class Wakeup:
         if finished():
             return None
         interruption: BaseException | None = None
-        with anyio.CancelScope(shield=True):
-            while not finished():
-                try:
-                    with anyio.CancelScope(deadline=alarm_at) as alarm:
-                        await self.sleep()
-                    if alarm.cancelled_caught:
-                        alarm_at = math.inf
-                        on_alarm()
-                except GeneratorExit:  # our coroutine is being closed: no await is possible
-                    raise
-                except BaseException as exc:  # asyncio's own cancel() pierces shields
-                    interruption = interruption or exc
+        while not finished():
+            try:
+                # Shielded from the caller's cancellation; its own deadline is the alarm.
+                with anyio.CancelScope(shield=True, deadline=alarm_at) as scope:
+                    await self.sleep()
+                if scope.cancelled_caught:
+                    alarm_at = math.inf
+                    on_alarm()
+            except GeneratorExit:  # our coroutine is being closed: no await is possible
+                raise
+            except BaseException as exc:  # asyncio's own cancel() pierces shields
+                interruption = interruption or exc
         try:  # a cancel scope cancelled meanwhile was held off by the shield: ask it now
             await anyio.lowlevel.checkpoint_if_cancelled()
         except BaseException as exc:
