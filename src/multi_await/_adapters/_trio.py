@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from types import TracebackType
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from types import CoroutineType, TracebackType
 from typing import Any
 
 import trio
@@ -26,6 +26,9 @@ from ._inputs import describe
 from ._protocols import Sink
 from ._stacks import await_stack
 from ._task_handles import HandleWatcher, is_task_handle
+
+#: The type of the coroutine objects ``async def`` functions return.
+_COROUTINE: type[Coroutine[Any, Any, Any]] = CoroutineType
 
 
 class TrioBackend:
@@ -110,8 +113,7 @@ class TrioRunner:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
                     queued, self._queued = self._queued, []
-                    for index, aw in queued:
-                        self._spawn(index, aw)
+                    self._spawn_all(nursery, queued)
                     if self._abort_on_open:
                         self._abort_on_open = False
                         self._cancel_spawned()
@@ -128,8 +130,22 @@ class TrioRunner:
             self._spawn(index, aw)
 
     def start_all(self, inputs: list[Awaitable[Any]]) -> None:
-        for index, aw in enumerate(inputs):
-            self.start(index, aw)
+        if self._nursery is None:
+            self._queued.extend(enumerate(inputs))
+        else:
+            self._spawn_all(self._nursery, enumerate(inputs))
+
+    def _spawn_all(
+        self, nursery: trio.Nursery, inputs: Iterable[tuple[int, Awaitable[Any]]]
+    ) -> None:
+        # The hot loop of every call: coroutines straight to the nursery.
+        start_soon = nursery.start_soon
+        sink = self._sink
+        for index, aw in inputs:
+            if type(aw) is _COROUTINE:
+                start_soon(_run, sink, index, aw)
+            else:
+                self._spawn(index, aw)
 
     def _spawn(self, index: int, aw: Awaitable[Any]) -> None:
         assert self._nursery is not None
