@@ -260,6 +260,17 @@ def docs(session: nox.Session) -> None:
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", str(tmp / "html"))
 
 
+@nox.session(python=MAIN_PYTHON, venv_backend="venv")
+def bench(session: nox.Session) -> None:
+    """The benchmarks in their quick mode, plots included: proof that they still run.
+
+    Their figures are printed, never judged: a shared machine is no place for that.
+    """
+    session.install("-e", ".[bench]")
+    output = Path(session.create_tmp(), "bench")
+    session.run("python", "benchmarks/run.py", "--quick", "--output", str(output))
+
+
 @nox.session(python=MAIN_PYTHON)
 def coverage(session: nox.Session) -> None:
     """Branch coverage of src/ by the test sessions run before it, all Pythons combined."""
