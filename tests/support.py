@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 import anyio
+import anyio.abc
 import anyio.lowlevel
 
 
@@ -67,3 +72,58 @@ class Probe:
             self.finished.append(name)
             if cleanup_error is not None:
                 raise cleanup_error
+
+
+class Elsewhere:
+    """Runs coroutines as tasks of their own, as a caller does before handing them in.
+
+    *kind* is ``"asyncio task"`` (asyncio only) or ``"task handle"`` (an AnyIO
+    ``TaskHandle``, any backend). On exit, what still runs is cancelled and awaited.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._tasks: list[Any] = []
+        self._group: anyio.abc.TaskGroup | None = None
+
+    async def __aenter__(self) -> Elsewhere:
+        if self.kind == "task handle":
+            self._group = anyio.create_task_group()
+            await self._group.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._group is not None:
+            self._group.cancel_scope.cancel()
+            await self._group.__aexit__(None, None, None)
+        else:
+            for task in self._tasks:
+                task.cancel()
+            with anyio.CancelScope(shield=True):
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def start(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        """*coroutine*, running in a task of its own: the task, or its handle."""
+        if self._group is not None:
+            task: Any = self._group.create_task(coroutine)
+        else:
+            task = asyncio.create_task(coroutine)
+        self._tasks.append(task)
+        return task
+
+    def was_cancelled(self, task: Any) -> bool:
+        if self._group is not None:
+            return bool(task.status is anyio.TaskHandle.Status.CANCELLED)
+        return bool(task.cancelled())
+
+    def result(self, task: Any) -> Any:
+        return task.return_value if self._group is not None else task.result()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Return once *condition* holds (within a bounded number of checkpoints)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await anyio.lowlevel.checkpoint()
+    raise AssertionError("the condition never held")

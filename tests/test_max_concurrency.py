@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
@@ -10,9 +11,12 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from multi_await import as_completed_or_abort, gather_or_abort, wait_or_abort
+from multi_await import as_completed_or_abort, gather_or_abort, secondary_errors, wait_or_abort
 
-from .support import Probe
+from .conftest import ASYNCIO_BACKENDS
+from .support import Elsewhere, Probe, until
+from .test_stuck_report import ReleaseOnReport
+from .test_stuck_report import stubborn as ignores_its_cancellation
 
 pytestmark = pytest.mark.anyio
 
@@ -183,3 +187,121 @@ async def test_a_bad_max_concurrency_is_refused_before_anything_starts(
             as_completed_or_abort([coro], max_concurrency=value)
     assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
     assert probe.started == []
+
+
+class _RunningElsewhereWhileItWaitsForItsTurn:
+    """A task handed in already runs: an abort before its turn cancels and awaits it.
+
+    Each subclass picks the kind of task and the backends that can have it.
+    """
+
+    kind = ""
+
+    async def test_a_failure_cancels_it_and_it_has_finished_when_the_call_raises(self) -> None:
+        probe = Probe()
+        async with Elsewhere(self.kind) as elsewhere:
+            task = elsewhere.start(probe.sleeps("task"))
+            await until(lambda: "task" in probe.started)
+            error = RuntimeError("failed")
+            with pytest.raises(RuntimeError) as caught:
+                await gather_or_abort(
+                    probe.fails("f", error, checkpoints=1), task, max_concurrency=1
+                )
+            assert caught.value is error
+            assert secondary_errors(error) == ()
+            assert probe.cleaned == ["task"]
+            assert elsewhere.was_cancelled(task)
+
+    async def test_a_timeout_cancels_it_and_it_has_finished_when_the_call_raises(self) -> None:
+        probe = Probe()
+        async with Elsewhere(self.kind) as elsewhere:
+            task = elsewhere.start(probe.sleeps("task"))
+            await until(lambda: "task" in probe.started)
+            with pytest.raises(TimeoutError, match="2 of 2 inputs had not finished"):
+                await gather_or_abort(probe.sleeps("s"), task, max_concurrency=1, timeout=0.01)
+            assert sorted(probe.cleaned) == ["s", "task"]
+            assert elsewhere.was_cancelled(task)
+
+    async def test_the_caller_cancelled_cancels_it_and_it_has_finished_first(self) -> None:
+        probe = Probe()
+
+        async def cancels_the_caller() -> None:
+            scope.cancel()
+            await anyio.sleep_forever()
+
+        async with Elsewhere(self.kind) as elsewhere:
+            task = elsewhere.start(probe.sleeps("task"))
+            await until(lambda: "task" in probe.started)
+            with anyio.CancelScope() as scope:
+                await gather_or_abort(cancels_the_caller(), task, max_concurrency=1)
+            assert scope.cancelled_caught
+            assert probe.cleaned == ["task"]
+            assert elsewhere.was_cancelled(task)
+
+    async def test_one_that_already_finished_is_not_an_error_nor_counted_unfinished(
+        self,
+    ) -> None:
+        probe = Probe()
+        async with Elsewhere(self.kind) as elsewhere:
+            task = elsewhere.start(probe.returns("task", "done"))
+            await until(lambda: "task" in probe.finished)
+            await anyio.lowlevel.checkpoint()  # its own task group has seen it finish
+            error = RuntimeError("failed")
+            with pytest.raises(RuntimeError) as caught:
+                await gather_or_abort(probe.fails("f", error), task, max_concurrency=1)
+            assert caught.value is error
+            assert secondary_errors(error) == ()
+            with pytest.raises(TimeoutError, match="1 of 2 inputs had not finished"):
+                await gather_or_abort(probe.sleeps("s"), task, max_concurrency=1, timeout=0.01)
+            assert not elsewhere.was_cancelled(task)
+            assert elsewhere.result(task) == "done"
+
+    async def test_one_that_ignores_its_cancellation_is_reported_stuck_but_no_coroutine(
+        self,
+    ) -> None:
+        probe = Probe()
+        reports = ReleaseOnReport()
+        started = anyio.Event()
+
+        async def stubborn() -> None:
+            started.set()
+            await ignores_its_cancellation(reports.unblock)
+
+        never = probe.returns("never")
+        logger = logging.getLogger("multi_await")
+        logger.addHandler(reports)
+        try:
+            async with Elsewhere(self.kind) as elsewhere:
+                task = elsewhere.start(stubborn())
+                await started.wait()
+                try:
+                    with pytest.raises(RuntimeError):
+                        await gather_or_abort(
+                            probe.fails("f", RuntimeError(), checkpoints=1),
+                            task,
+                            never,
+                            max_concurrency=1,
+                            report_stuck_after=0.01,
+                        )
+                    assert elsewhere.was_cancelled(task)
+                finally:
+                    reports.unblock.set()  # never reported: let it go all the same
+        finally:
+            logger.removeHandler(reports)
+        assert len(reports.records) == 1
+        assert reports.records[0].getMessage().startswith("input 1 (")
+        assert inspect.getcoroutinestate(never) == inspect.CORO_CLOSED
+        assert probe.started == ["f"]
+
+
+class TestAsyncioTaskWaitingForItsTurn(_RunningElsewhereWhileItWaitsForItsTurn):
+    kind = "asyncio task"
+
+    @pytest.fixture(params=ASYNCIO_BACKENDS)
+    def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
+        return request.param
+
+
+@pytest.mark.skipif(not hasattr(anyio, "TaskHandle"), reason="TaskHandle is AnyIO 4.14+")
+class TestTaskHandleWaitingForItsTurn(_RunningElsewhereWhileItWaitsForItsTurn):
+    kind = "task handle"

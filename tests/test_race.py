@@ -11,9 +11,9 @@ import pytest
 
 from multi_await import race_or_abort, secondary_errors
 
-from .conftest import BACKENDS, _loop_factory
+from .conftest import ASYNCIO_BACKENDS, BACKENDS, _loop_factory
 from .properties.backends import VirtualClockLoop
-from .support import Probe
+from .support import Elsewhere, Probe, until
 
 if sys.version_info < (3, 11):
     from exceptiongroup import ExceptionGroup
@@ -159,3 +159,35 @@ class TestStaggerOnAVirtualClock:
         else:  # input k starts no sooner than k staggers after the call began (to
             # within the rounding of the sums of floats that make the deadlines)
             assert all(start - begin >= k * stagger - 1e-9 for k, start in enumerate(starts))
+
+
+class _RunningElsewhereWhileItWaitsForItsTurn:
+    """With ``stagger=``, a task handed in whose turn never came still runs: the winner
+    is returned only once it was cancelled and has finished."""
+
+    kind = ""
+
+    async def test_a_winner_cancels_it_and_it_has_finished_when_the_race_returns(
+        self,
+    ) -> None:
+        probe = Probe()
+        async with Elsewhere(self.kind) as elsewhere:
+            task = elsewhere.start(probe.sleeps("task"))
+            await until(lambda: "task" in probe.started)
+            result = await race_or_abort([probe.returns("first", "won"), task], stagger=3600)
+            assert result == "won"
+            assert probe.cleaned == ["task"]
+            assert elsewhere.was_cancelled(task)
+
+
+class TestAsyncioTaskWaitingForItsTurn(_RunningElsewhereWhileItWaitsForItsTurn):
+    kind = "asyncio task"
+
+    @pytest.fixture(params=ASYNCIO_BACKENDS)
+    def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
+        return request.param
+
+
+@pytest.mark.skipif(not hasattr(anyio, "TaskHandle"), reason="TaskHandle is AnyIO 4.14+")
+class TestTaskHandleWaitingForItsTurn(_RunningElsewhereWhileItWaitsForItsTurn):
+    kind = "task handle"

@@ -13,12 +13,18 @@ import logging
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import anyio
 
 from .._adapters import current_backend
-from .._adapters._inputs import awaitable_of, close_coroutines, describe, prepare
+from .._adapters._inputs import (
+    already_finished,
+    awaitable_of,
+    close_coroutines,
+    describe,
+    prepare,
+)
 from .._adapters._protocols import Runner
 from .._errors import InputCancelledError, attach_secondary_errors, is_cancellation, pick_exception
 from ._options import Options
@@ -354,7 +360,8 @@ class AbortEngine:
         # those frames may hold that exception once they return, or it would keep
         # itself alive in a reference cycle.
         del exc
-        close_coroutines(self._inputs[self._started :])
+        if self._started < len(self._inputs):
+            self._stop_the_rest()
         if self._runner is None or not self._running:
             self._wake()
             return
@@ -368,6 +375,23 @@ class AbortEngine:
             self._call_off_alarm = backend.call_at(now + report_after, self._report_stuck)
             if self._call_off_alarm is None:
                 self._wake()
+
+    def _stop_the_rest(self) -> None:
+        """On abort, end the inputs whose turn never came without starting them.
+
+        Coroutine objects are closed and callables are never called. A task already
+        running elsewhere cannot be held back: it is watched from now on, like a
+        started input, so that the abort cancels it (once) and the call waits for it.
+        """
+        rest = self._inputs[self._started :]
+        close_coroutines(rest)
+        runner = self._runner
+        if runner is None:
+            return
+        for index, given in enumerate(rest, self._started):
+            if already_finished(given) is not None:
+                self._running += 1  # first: the runner may report it at once
+                runner.start(index, cast("Awaitable[Any]", given))
 
     async def _wait_for_news(self) -> None:
         """Sleep until an input wakes us; abort on the deadline or an interruption."""
@@ -413,7 +437,13 @@ class AbortEngine:
         runner = self._runner
         assert runner is not None
         seconds = self._backend.current_time() - self._aborted_at
-        stuck = [i for i in range(self._started) if self.status[i] == PENDING]
+        status, inputs = self.status, self._inputs
+        stuck = [i for i in range(self._started) if status[i] == PENDING]
+        stuck += [  # tasks running elsewhere, watched since the abort (_stop_the_rest)
+            i
+            for i in range(self._started, len(inputs))
+            if status[i] == PENDING and already_finished(inputs[i]) is not None
+        ]
         for index in stuck[:STUCK_REPORT_LIMIT]:
             logger.warning(
                 "%s was cancelled %.1f s ago and has not finished; still waiting for it. "
@@ -438,6 +468,8 @@ class AbortEngine:
         timeout = self._options.timeout
         seconds = f"{timeout:g} s" if timeout > 0 else "an expired time limit"
         unfinished = len(self._inputs) - sum(1 for status in self.status if status != PENDING)
+        # Less the tasks handed in that finished elsewhere while they waited for a turn.
+        unfinished -= sum(1 for given in self._inputs[self._started :] if already_finished(given))
         return TimeoutError(
             f"{unfinished} of {len(self._inputs)} inputs had not finished within "
             f"{seconds}; they were cancelled and awaited"
