@@ -152,7 +152,6 @@ class TestAsyncioTasks:
         assert [await t for t in done] == [0, 1, 2]
 
 
-@pytest.mark.skipif(not hasattr(anyio, "TaskHandle"), reason="TaskHandle is AnyIO 4.14+")
 class TestTaskHandles:
     async def test_the_result_of_a_task_handle_is_gathered(self) -> None:
         async def seven() -> int:

@@ -188,6 +188,5 @@ class TestAsyncioTaskWaitingForItsTurn(_RunningElsewhereWhileItWaitsForItsTurn):
         return request.param
 
 
-@pytest.mark.skipif(not hasattr(anyio, "TaskHandle"), reason="TaskHandle is AnyIO 4.14+")
 class TestTaskHandleWaitingForItsTurn(_RunningElsewhereWhileItWaitsForItsTurn):
     kind = "task handle"

@@ -7,23 +7,16 @@ asks it to stop exactly once with ``TaskHandle.cancel()``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import Any, TypeGuard
 
 import anyio
+from anyio import TaskHandle
 
 from ._protocols import Sink
 
-if TYPE_CHECKING:
-    from anyio import TaskHandle
-
-    _HANDLE_TYPES = (TaskHandle,)
-else:  # TaskHandle is AnyIO 4.14+
-    TaskHandle = getattr(anyio, "TaskHandle", None)
-    _HANDLE_TYPES = () if TaskHandle is None else (TaskHandle,)
-
 
 def is_task_handle(obj: object) -> TypeGuard[TaskHandle[Any, Any]]:
-    return isinstance(obj, _HANDLE_TYPES)
+    return isinstance(obj, TaskHandle)
 
 
 class HandleWatcher:
