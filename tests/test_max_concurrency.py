@@ -103,6 +103,19 @@ async def test_on_abort_inputs_never_started_are_never_started() -> None:
     assert called == []
 
 
+async def test_a_timeout_says_which_inputs_were_cancelled_and_which_never_started() -> None:
+    probe = Probe()
+    with pytest.raises(TimeoutError) as caught:
+        await gather_or_abort(
+            probe.sleeps("s"), probe.returns("never"), max_concurrency=1, timeout=0.01
+        )
+    assert str(caught.value) == (
+        "2 of 2 inputs had not finished within 0.01 s; those running were cancelled "
+        "and awaited, the others never started"
+    )
+    assert probe.started == ["s"]
+
+
 class _Wrapper:
     """An awaitable that is not a coroutine: it wraps one, as some libraries' objects do."""
 
@@ -302,6 +315,5 @@ class TestAsyncioTaskWaitingForItsTurn(_RunningElsewhereWhileItWaitsForItsTurn):
         return request.param
 
 
-@pytest.mark.skipif(not hasattr(anyio, "TaskHandle"), reason="TaskHandle is AnyIO 4.14+")
 class TestTaskHandleWaitingForItsTurn(_RunningElsewhereWhileItWaitsForItsTurn):
     kind = "task handle"

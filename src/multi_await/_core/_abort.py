@@ -470,9 +470,12 @@ class AbortEngine:
         unfinished = len(self._inputs) - sum(1 for status in self.status if status != PENDING)
         # Less the tasks handed in that finished elsewhere while they waited for a turn.
         unfinished -= sum(1 for given in self._inputs[self._started :] if already_finished(given))
+        ending = "they were cancelled and awaited"
+        if self._started < len(self._inputs):  # their turn never came (max_concurrency)
+            ending = "those running were cancelled and awaited, the others never started"
         return TimeoutError(
             f"{unfinished} of {len(self._inputs)} inputs had not finished within "
-            f"{seconds}; they were cancelled and awaited"
+            f"{seconds}; {ending}"
         )
 
     def _outcome(self) -> BaseException | None:
