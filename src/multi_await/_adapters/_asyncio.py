@@ -114,6 +114,9 @@ class AsyncioRunner:
             self._running[task] = index
             task.add_done_callback(self._done)
 
+    def all_started(self) -> None:
+        return None  # asyncio tasks need no enclosing structure to be kept open
+
     async def renew(self) -> None:
         self._aborted = False
         self._missed.clear()

@@ -45,6 +45,10 @@ class Runner(Protocol):
         """Start every one of *inputs*, the first as input 0: :meth:`start`, faster."""
         ...
 
+    def all_started(self) -> None:
+        """No input will start any more: the runner may end once these have finished."""
+        ...
+
     def abort(self) -> None:
         """Cancel every started input that has not finished.
 

@@ -104,11 +104,18 @@ class TrioRunner:
         self._nursery = None
         self._turn_over.set()
 
+    def all_started(self) -> None:
+        # The inputs' nursery need not wait to be turned over: it closes by itself
+        # once its inputs have finished, as a nursery does (which saves the host a
+        # wake-up, the caller a wait for it).
+        self._closing = True
+        self._turn_over.set()
+
     async def _host(self) -> None:
         # The engine turns a nursery over only once every input in it has finished;
         # the shield keeps the caller's cancellation from closing one early.
         with trio.CancelScope(shield=True):
-            while not self._closing:
+            while True:  # at least once: what was queued before it ran must start
                 turn_over = self._turn_over
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
@@ -117,11 +124,13 @@ class TrioRunner:
                     if self._abort_on_open:
                         self._abort_on_open = False
                         self._cancel_spawned()
-                    # An abort cancels this nursery: the wait must outlive that.
-                    with trio.CancelScope(shield=True):
-                        await turn_over.wait()
-                if not self._closing:
-                    self._turn_over = trio.Event()
+                    if not turn_over.is_set():
+                        # An abort cancels this nursery: the wait must outlive that.
+                        with trio.CancelScope(shield=True):
+                            await turn_over.wait()
+                if self._closing:
+                    return
+                self._turn_over = trio.Event()
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         if self._nursery is None:

@@ -300,6 +300,7 @@ class AbortEngine:
         if not self._deferred:  # all at once, all awaitable already: the common case
             self._running = self._started = len(inputs)
             runner.start_all(inputs)  # type: ignore[arg-type]
+            runner.all_started()
             return
         limit = self._options.max_concurrency or len(inputs)
         backend = self._backend
@@ -329,6 +330,8 @@ class AbortEngine:
                     self.input_raised(index, failure)
                 finally:
                     del failure
+            if self._started == len(inputs):
+                runner.all_started()
         finally:
             self._starting = False
 
