@@ -21,7 +21,7 @@ from typing import Any
 
 from ._inputs import describe
 from ._protocols import Sink
-from ._stacks import await_stack
+from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
 
 #: The type of the coroutine objects ``async def`` functions return.
@@ -135,7 +135,7 @@ class AsyncioRunner:
             if at == index:
                 get_coro = getattr(future, "get_coro", None)
                 return await_stack(get_coro() if get_coro else None)
-        return "  (it is watched through its task handle)\n"
+        return THROUGH_HANDLE
 
     def _done(self, future: Future[Any]) -> None:
         # One callback for every input, reading the outcome once: the hot path.

@@ -5,6 +5,9 @@ from __future__ import annotations
 import traceback
 from types import FrameType
 
+#: What ``where()`` says of an input known only through its AnyIO task handle.
+THROUGH_HANDLE = "  (it is watched through its task handle)\n"
+
 
 def await_stack(coro: object) -> str:
     """The frames of *coro* and of what it awaits, outermost first, as a traceback."""

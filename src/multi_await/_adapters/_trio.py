@@ -24,7 +24,7 @@ import trio
 from .._errors import is_cancellation
 from ._inputs import describe
 from ._protocols import Sink
-from ._stacks import await_stack
+from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
 
 #: The type of the coroutine objects ``async def`` functions return.
@@ -172,7 +172,7 @@ class TrioRunner:
                 frame = task.coro.cr_frame
                 if frame is not None and frame.f_locals.get("index") == index:
                     return await_stack(task.coro)
-        return "  (it is watched through its task handle)\n"
+        return THROUGH_HANDLE
 
     def abort(self) -> None:
         if self._nursery is None:  # the inputs start cancelled, at their first await
