@@ -187,6 +187,18 @@ class TestAsyncioTaskWaitingForItsTurn(_RunningElsewhereWhileItWaitsForItsTurn):
     def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
         return request.param
 
+    async def test_one_that_failed_before_its_turn_loses_like_any_failed_input(self) -> None:
+        # It failed on its own while it waited: the race tolerates failures, so the
+        # winner is returned, as when a started input had failed.
+        probe = Probe()
+        async with Elsewhere(self.kind) as elsewhere:
+            task = elsewhere.start(probe.fails("task", RuntimeError("failed while waiting")))
+            await until(task.done)
+            result = await race_or_abort(
+                [probe.returns("first", "won", checkpoints=1), task], stagger=3600
+            )
+            assert result == "won"
+
 
 class TestTaskHandleWaitingForItsTurn(_RunningElsewhereWhileItWaitsForItsTurn):
     kind = "task handle"

@@ -77,6 +77,7 @@ class AbortEngine:
         "_running",
         "_started",
         "_starting",
+        "_tolerated_late",
         "_wakeup",
         "order",
         "status",
@@ -104,6 +105,8 @@ class AbortEngine:
         self._running = 0
         self._started = 0
         self._starting = False
+        #: Tasks handed in that had failed on their own before their turn came.
+        self._tolerated_late: set[int] = set()
         self._may_start = 1 if options.stagger is not None else count
         self._next_start_at = math.inf
         self._failures: list[tuple[int, BaseException]] = []
@@ -258,7 +261,11 @@ class AbortEngine:
         if self._abandoned:
             self._report_abandoned(index, error)
         elif self._reason is not None:
-            self._failures.append((index, error))
+            if index in self._tolerated_late and isinstance(error, Exception):
+                self.values[index] = error  # its own failure, from before the abort
+                self.order.append(index)
+            else:
+                self._failures.append((index, error))
             if not self._running:
                 self._wake()
         elif self._options.tolerate_failures and isinstance(error, Exception):
@@ -391,10 +398,15 @@ class AbortEngine:
         runner = self._runner
         if runner is None:
             return
+        tolerate = self._options.tolerate_failures
         for index, given in enumerate(rest, self._started):
-            if already_finished(given) is not None:
-                self._running += 1  # first: the runner may report it at once
-                runner.start(index, cast("Awaitable[Any]", given))
+            finished = already_finished(given)
+            if finished is None:
+                continue
+            if finished and tolerate:  # a failure of its own, not of the abort
+                self._tolerated_late.add(index)
+            self._running += 1  # first: the runner may report it at once
+            runner.start(index, cast("Awaitable[Any]", given))
 
     async def _wait_for_news(self) -> None:
         """Sleep until an input wakes us; abort on the deadline or an interruption."""
