@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import asyncio
 from asyncio import AbstractEventLoop, CancelledError, Future
-from collections.abc import Awaitable, Callable, Coroutine
-from types import CoroutineType, TracebackType
+from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import Any
 
-from ._inputs import describe
+from ._inputs import COROUTINE, describe
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
-
-#: The type of the coroutine objects ``async def`` functions return.
-_COROUTINE: type[Coroutine[Any, Any, Any]] = CoroutineType
 
 
 class AsyncioBackend:
@@ -90,7 +87,7 @@ class AsyncioRunner:
         running = self._running
         done = self._done
         for index, aw in enumerate(inputs):
-            if type(aw) is _COROUTINE:
+            if type(aw) is COROUTINE:
                 task = create_task(aw)
                 running[task] = index
                 task.add_done_callback(done)

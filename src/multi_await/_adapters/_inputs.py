@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from types import CoroutineType
 from typing import Any, cast
 
@@ -12,7 +12,11 @@ from ._task_handles import is_task_handle
 
 ACCEPTED = "a coroutine, an awaitable or an async function taking no arguments"
 
-_ONLY_COROUTINES = {CoroutineType}
+#: The type of the coroutine objects ``async def`` functions return, as the
+#: adapters' start loops test for it (``type(aw) is COROUTINE``).
+COROUTINE: type[Coroutine[Any, Any, Any]] = CoroutineType
+
+_ONLY_COROUTINES = {COROUTINE}
 
 
 def describe(obj: object) -> str:
@@ -55,8 +59,8 @@ def prepare(
     prepared: list[Awaitable[Any] | Callable[[], Any]] = []
     try:
         for index, obj in enumerate(given):
-            if type(obj) is CoroutineType:  # the common case, checked cheaply
-                prepared.append(obj)  # pyright: ignore[reportUnknownArgumentType]
+            if type(obj) is COROUTINE:  # the common case, checked cheaply
+                prepared.append(obj)
             elif not call and callable(obj) and not inspect.isawaitable(obj):
                 prepared.append(cast("Callable[[], Any]", obj))
             else:
@@ -77,7 +81,7 @@ def _refuse_repeats(prepared: list[Awaitable[Any] | Callable[[], Any]]) -> None:
     awaitables: list[tuple[int, object]] = [
         (index, aw)
         for index, aw in enumerate(prepared)
-        if type(aw) is CoroutineType or not callable(aw)  # pyright: ignore[reportUnknownArgumentType]
+        if type(aw) is COROUTINE or not callable(aw)
     ]
     if len({id(aw) for _, aw in awaitables}) == len(awaitables):
         return

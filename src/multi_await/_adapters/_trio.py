@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from types import CoroutineType, TracebackType
+from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
 from typing import Any
 
 import trio
 
 from .._errors import is_cancellation
-from ._inputs import describe
+from ._inputs import COROUTINE, describe
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
-
-#: The type of the coroutine objects ``async def`` functions return.
-_COROUTINE: type[Coroutine[Any, Any, Any]] = CoroutineType
 
 
 class TrioBackend:
@@ -96,8 +93,7 @@ class TrioRunner:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._closing = True
-        self._turn_over.set()
+        self.all_started()  # the host leaves once the inputs' nursery has closed
         await self._manager.__aexit__(exc_type, exc, tb)
 
     async def renew(self) -> None:
@@ -151,7 +147,7 @@ class TrioRunner:
         start_soon = nursery.start_soon
         sink = self._sink
         for index, aw in inputs:
-            if type(aw) is _COROUTINE:
+            if type(aw) is COROUTINE:
                 start_soon(_run, sink, index, aw)
             else:
                 self._spawn(index, aw)
