@@ -92,6 +92,23 @@ def _backends() -> list[Any]:
 BACKENDS = _backends()
 ASYNCIO_BACKENDS = [param for param in BACKENDS if param.values[0][0] == "asyncio"]
 TRIO_BACKENDS = [param for param in BACKENDS if param.values[0][0] == "trio"]
+#: The backends whose clock can be virtual, by id: all but uvloop, whose clock is libuv's.
+VIRTUAL_CLOCK_BACKENDS = [
+    pytest.param(param.id, id=param.id) for param in BACKENDS if param.id != "asyncio+uvloop"
+]
+
+
+def on_a_virtual_clock(backend_id: str) -> tuple[str, dict[str, Any]]:
+    """The backend *backend_id* with a clock that jumps to the next deadline whenever
+    every task waits, so that times can be checked exactly and cost nothing."""
+    if backend_id == "trio":
+        import trio.testing
+
+        return "trio", {"clock": trio.testing.MockClock(autojump_threshold=0)}
+    from .properties.backends import VirtualClockLoop
+
+    factory = _loop_factory(VirtualClockLoop, eager=backend_id == "asyncio+eager")
+    return "asyncio", {"debug": True, "loop_factory": factory}
 
 
 @pytest.fixture(params=BACKENDS)

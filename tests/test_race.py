@@ -11,8 +11,7 @@ import pytest
 
 from multi_await import race_or_abort, secondary_errors
 
-from .conftest import ASYNCIO_BACKENDS, BACKENDS, _loop_factory
-from .properties.backends import VirtualClockLoop
+from .conftest import ASYNCIO_BACKENDS, BACKENDS, on_a_virtual_clock
 from .support import Elsewhere, Probe, until
 
 if sys.version_info < (3, 11):
@@ -127,14 +126,7 @@ class TestStaggerOnAVirtualClock:
         name, options = request.param
         backend_id = request.node.callspec.id.split("-")[0]  # pyright: ignore[reportAttributeAccessIssue]
         self.virtual = backend_id != "asyncio+uvloop"
-        if name == "trio":
-            import trio.testing
-
-            return name, {**options, "clock": trio.testing.MockClock(autojump_threshold=0)}
-        if self.virtual:
-            factory = _loop_factory(VirtualClockLoop, eager=backend_id == "asyncio+eager")
-            return name, {**options, "loop_factory": factory}
-        return name, options
+        return on_a_virtual_clock(backend_id) if self.virtual else (name, options)
 
     async def test_inputs_start_one_stagger_apart_while_none_fails(self) -> None:
         virtual = self.virtual
