@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import (
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Coroutine,
-    Generator,
-    Iterable,
-    Iterator,
-)
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any, Generic
+from typing import Generic
 
-from ._core._abort import AbortEngine
+from ._compat._steps import Steps
+from ._core._engine import AbortEngine
 from ._core._options import REPORT_STUCK_AFTER, list_inputs, make_options
 from ._types import Input, T
 
@@ -100,7 +92,7 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
         try:
             await self._engine.close(exc)
         finally:
-            del exc, tb  # see AbortEngine._abort: this frame may outlive the call
+            del exc, tb  # let go
 
     def __aiter__(self) -> as_completed_or_abort[T]:
         return self
@@ -110,7 +102,8 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
         if self._entered or self._plain:
             raise RuntimeError("as_completed_or_abort() is already being iterated")
         self._refuse_unscoped("for aw in as_completed_or_abort(aws)")
-        return _Steps(self._step, self._engine)
+        engine = self._engine
+        return Steps(self._step, len(engine.results), lambda: engine.closed)
 
     def __del__(self) -> None:
         # With work left to do only if a bare loop was left early, or never started.
@@ -139,8 +132,7 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
         if index is None:
             await self._leave_plain()
             raise StopAsyncIteration
-        value: T = engine.values[index]
-        engine.values[index] = None  # the caller holds it now; keep no reference
+        value: T = engine.results.take(index)  # the caller holds it now; keep no reference
         return index, value
 
     async def _enter_plain(self) -> None:
@@ -179,43 +171,3 @@ class _Indexed(Generic[T]):
 
     async def __anext__(self) -> tuple[int, T]:
         return await self._next()
-
-
-class _Steps(Generic[T]):
-    """The iterator of the 1.x form: as many steps as inputs, fewer after a failure."""
-
-    __slots__ = ("_engine", "_left", "_step")
-
-    def __init__(self, step: Callable[[], Coroutine[Any, Any, T]], engine: AbortEngine) -> None:
-        self._step = step
-        self._engine = engine
-        self._left = len(engine.inputs)
-
-    def __iter__(self) -> _Steps[T]:
-        return self
-
-    def __next__(self) -> Awaitable[T]:
-        if not self._left or self._engine.closed:
-            raise StopIteration
-        self._left -= 1
-        return _Step(weakref.WeakMethod(self._step))
-
-
-class _Step(Generic[T]):
-    """One step of the 1.x form.
-
-    Not a coroutine, so a step never awaited does not warn; and it holds the
-    iteration only weakly, so that a step left in a variable after ``break`` does
-    not keep the remaining inputs from being cancelled.
-    """
-
-    __slots__ = ("_step",)
-
-    def __init__(self, step: weakref.WeakMethod[Callable[[], Coroutine[Any, Any, T]]]) -> None:
-        self._step = step
-
-    def __await__(self) -> Generator[Any, Any, T]:
-        step = self._step()
-        if step is None:
-            raise RuntimeError("the loop this step came from was already left")
-        return step().__await__()

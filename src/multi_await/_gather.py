@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, overload
 
-from ._core._abort import AbortEngine
+from ._core._engine import AbortEngine
 from ._core._options import REPORT_STUCK_AFTER, make_options
 from ._types import T1, T2, T3, T4, T5, T6, Input, T
 
@@ -168,7 +168,7 @@ async def gather_or_abort(
     .. versionadded:: 2.0
     """
     given = list(aws)
-    del aws  # a raised exception's traceback holds this frame: let it hold no input
+    del aws  # let go
     options = make_options(
         given,
         timeout=timeout,
@@ -177,6 +177,6 @@ async def gather_or_abort(
         tolerate_failures=return_exceptions,
     )
     engine = AbortEngine(given, options)
-    del given
+    del given  # let go
     await engine.run()
-    return engine.values
+    return engine.results.values

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
-from ._core._abort import FAILED, AbortEngine
+from ._core._engine import AbortEngine
 from ._core._options import REPORT_STUCK_AFTER, list_inputs, make_options
 from ._types import Input, T
 
@@ -89,11 +89,12 @@ async def race_or_abort(
         raise ValueError("race_or_abort() needs at least one input")
     engine = AbortEngine(given, options)
     count = len(given)
-    del aws, given  # a raised exception's traceback holds this frame: let it hold no input
+    del aws, given  # let go
     await engine.run()
-    winner = engine.first_returned()
+    results = engine.results
+    winner = results.first_returned()
     if winner is not None:
-        result: T = engine.values[winner]
+        result: T = results.value(winner)
         return result
-    failures = [engine.values[i] for i, status in enumerate(engine.status) if status == FAILED]
+    failures = [results.value(index) for index in results.failed()]
     raise BaseExceptionGroup(f"all {count} inputs of race_or_abort() failed", failures)

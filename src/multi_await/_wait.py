@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
-from ._adapters._inputs import close_coroutines
-from ._core._abort import RETURNED, AbortEngine
+from ._core._engine import AbortEngine
+from ._core._inputs import close_coroutines
 from ._core._options import REPORT_STUCK_AFTER, list_inputs, make_options
 from ._types import Input, T
 
@@ -157,13 +157,10 @@ async def wait_or_abort(
         stop_after_first=return_when == FIRST_COMPLETED,
     )
     engine = AbortEngine(given, options)
-    del aws, given  # a raised exception's traceback holds this frame: let it hold no input
+    del aws, given  # let go
     await engine.run()
-    return [
-        _done_item(engine, index, value)
-        for index, (status, value) in enumerate(zip(engine.status, engine.values, strict=True))
-        if status == RETURNED
-    ]
+    results = engine.results
+    return [_done_item(engine, index, results.value(index)) for index in results.returned()]
 
 
 def _done_item(engine: AbortEngine, index: int, value: T) -> DoneItem[T]:

@@ -16,10 +16,9 @@ from __future__ import annotations
 import asyncio
 from asyncio import AbstractEventLoop, CancelledError, Future
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any
 
-from ._inputs import COROUTINE, describe
+from .._core._inputs import COROUTINE, describe
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
@@ -70,15 +69,10 @@ class AsyncioRunner:
         self._handles: HandleWatcher | None = None
         self._watchers: set[Future[Any]] = set()
 
-    async def __aenter__(self) -> AsyncioRunner:
-        return self
+    async def open(self) -> None:
+        return None  # asyncio tasks need no enclosing structure
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def close(self) -> None:
         return None
 
     def start_all(self, inputs: list[Awaitable[Any]]) -> None:
@@ -156,7 +150,7 @@ async def _await(aw: Awaitable[Any]) -> Any:
     try:
         return await aw
     finally:
-        del aw  # a failure's traceback holds this frame: let it hold no input
+        del aw  # let go
 
 
 def _cancelled_error(future: Future[Any]) -> CancelledError | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any, Protocol
 
 
@@ -24,18 +23,17 @@ class Sink(Protocol):
 class Runner(Protocol):
     """Runs the inputs of one call with the backend's own primitives.
 
-    Used as an async context manager around the engine's work: on Trio it holds the
-    nursery. The engine only leaves the block once every started input has finished.
+    :meth:`open` comes before the first start and :meth:`close` after the last input
+    has finished: on Trio they hold the nursery open between them.
     """
 
-    async def __aenter__(self) -> Runner: ...
+    async def open(self) -> None:
+        """Get ready to start inputs; no checkpoint, so a cancelled caller gets here."""
+        ...
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
+    async def close(self) -> None:
+        """Let go of what :meth:`open` made; every started input has finished."""
+        ...
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         """Start running input *index*; report its outcome to the sink when done."""
@@ -50,19 +48,19 @@ class Runner(Protocol):
         ...
 
     def abort(self) -> None:
-        """Cancel every started input that has not finished.
-
-        To start inputs again afterwards, wait until every input has finished, then
-        call :meth:`renew`.
-        """
-        ...
-
-    async def renew(self) -> None:
-        """Make the runner ready to start inputs again after :meth:`abort`."""
+        """Cancel every started input that has not finished."""
         ...
 
     def where(self, index: int) -> str:
         """Where input *index*, still running, is suspended: a formatted stack."""
+        ...
+
+
+class RenewableRunner(Runner, Protocol):
+    """A runner that can start inputs again after an abort: the select loop needs it."""
+
+    async def renew(self) -> None:
+        """Ready to start inputs again after :meth:`abort`, once every one has finished."""
         ...
 
 
@@ -98,7 +96,7 @@ class Backend(Protocol):
         """Raise ``TypeError`` if *aw* cannot be awaited on this backend."""
         ...
 
-    def runner(self, sink: Sink) -> Runner:
+    def runner(self, sink: Sink) -> RenewableRunner:
         """A new runner that reports to *sink*."""
         ...
 

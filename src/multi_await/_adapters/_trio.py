@@ -16,13 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from types import TracebackType
 from typing import Any
 
 import trio
 
-from .._errors import is_cancellation
-from ._inputs import COROUTINE, describe
+from .._core._inputs import COROUTINE, describe
+from .._core._verdict import is_cancellation
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
@@ -80,21 +79,15 @@ class TrioRunner:
         self._abort_on_open = False  # aborted before it opened: cancel them as it does
         self._handles: HandleWatcher | None = None
 
-    async def __aenter__(self) -> TrioRunner:
+    async def open(self) -> None:
         # No checkpoint here: a caller already cancelled must still get this far, so
         # that it can wait for what it starts. Inputs queue until the host opens.
         host_nursery = await self._manager.__aenter__()
         host_nursery.start_soon(self._host)
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def close(self) -> None:
         self.all_started()  # the host leaves once the inputs' nursery has closed
-        await self._manager.__aexit__(exc_type, exc, tb)
+        await self._manager.__aexit__(None, None, None)
 
     async def renew(self) -> None:
         self._nursery = None
@@ -148,7 +141,8 @@ class TrioRunner:
         sink = self._sink
         for index, aw in inputs:
             if type(aw) is COROUTINE:
-                start_soon(_run, sink, index, aw)
+                # A name of our own costs Trio no more than the one it would make.
+                start_soon(_run, sink, index, aw, name=f"{TASK_NAME}{index}")
             else:
                 self._spawn(index, aw)
 
@@ -160,15 +154,12 @@ class TrioRunner:
             self._handles.register(aw)
             self._nursery.start_soon(self._handles.watch, index, aw)
         else:
-            self._nursery.start_soon(_run, self._sink, index, aw)
+            self._nursery.start_soon(_run, self._sink, index, aw, name=f"{TASK_NAME}{index}")
 
     def where(self, index: int) -> str:
-        if self._nursery is not None:
-            for task in self._nursery.child_tasks:
-                frame = task.coro.cr_frame
-                if frame is not None and frame.f_locals.get("index") == index:
-                    return await_stack(task.coro)
-        return THROUGH_HANDLE
+        tasks = {} if self._nursery is None else _tasks_by_index(self._nursery)
+        task = tasks.get(index)
+        return THROUGH_HANDLE if task is None else await_stack(task.coro)
 
     def abort(self) -> None:
         if self._nursery is None:  # the inputs start cancelled, at their first await
@@ -181,6 +172,20 @@ class TrioRunner:
         self._nursery.cancel_scope.cancel()
         if self._handles is not None:
             self._handles.abort()
+
+
+#: The start of the name of each input's task; the input's position follows.
+TASK_NAME = "multi_await input "
+
+
+def _tasks_by_index(nursery: trio.Nursery) -> dict[int, trio.lowlevel.Task]:
+    """The tasks of *nursery* that run inputs, by input position (their names say it)."""
+    start = len(TASK_NAME)
+    return {
+        int(task.name[start:]): task
+        for task in nursery.child_tasks
+        if task.name.startswith(TASK_NAME)
+    }
 
 
 async def _run(sink: Sink, index: int, aw: Awaitable[Any]) -> None:

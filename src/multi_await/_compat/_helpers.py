@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
-from .._adapters._inputs import already_finished, close_coroutines
-from .._core._abort import AbortEngine
+from .._core._engine import AbortEngine
+from .._core._inputs import already_finished, close_coroutines
 from .._core._options import list_inputs, make_options
 
 K = TypeVar("K")

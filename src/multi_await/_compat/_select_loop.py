@@ -8,10 +8,10 @@ from types import TracebackType
 from typing import Any
 
 from .._adapters import current_backend
-from .._adapters._inputs import awaitable_of, describe
-from .._adapters._protocols import Backend, Runner
+from .._adapters._protocols import Backend, RenewableRunner
+from .._core._inputs import awaitable_of, describe
+from .._core._verdict import Reason, Verdict, cancelled_elsewhere
 from .._core._wakeup import Wakeup
-from .._errors import InputCancelledError, pick_exception
 
 Source = Callable[[], Awaitable[Any]]
 
@@ -56,7 +56,6 @@ class MultiAwait:
         "_runner",
         "_sources",
         "_stopping",
-        "_stopping_failures",
         "_values",
         "_wakeup",
     )
@@ -68,11 +67,11 @@ class MultiAwait:
         self._idle: list[int] = []  # sources to call on the next get()
         self._ready: deque[int] = deque()  # sources whose call finished, not yet delivered
         self._in_flight = 0
-        self._stopping = False
-        self._stopping_failures: list[tuple[int, BaseException]] = []
+        #: What went wrong while the pending calls were being cancelled, if they are.
+        self._stopping: Verdict | None = None
         self._wakeup = Wakeup()
         self._backend: Backend | None = None
-        self._runner: Runner | None = None
+        self._runner: RenewableRunner | None = None
 
     async def __aenter__(self) -> MultiAwait:
         if self._runner is not None:
@@ -92,7 +91,7 @@ class MultiAwait:
         finally:
             self._runner = None
             if runner is not None:
-                await runner.__aexit__(None, None, None)
+                await runner.close()
 
     def add(self, source: Source) -> None:
         """Add an async callable taking no arguments; :meth:`get` will call it."""
@@ -145,18 +144,21 @@ class MultiAwait:
         runner, backend = self._runner, self._backend
         if runner is None or backend is None or not self._in_flight:
             return
-        self._stopping = True
+        self._stopping = verdict = Verdict(backend.cancelled, "source {}".format)
+        verdict.stop(Reason.INTERRUPTED, None)
         runner.abort()
         interruption = await self._wakeup.sleep_until(lambda: not self._in_flight)
-        self._stopping = False
+        self._stopping = None
         await runner.renew()
-        failures, self._stopping_failures = self._stopping_failures, []
-        error = pick_exception(interruption, failures, backend.cancelled, "source {}".format)
+        if interruption is not None:
+            verdict.stop(Reason.INTERRUPTED, interruption)
+        del interruption  # let go
+        error = verdict.exception()
         if error is not None:
             try:
                 raise error
             finally:
-                del error, interruption
+                del error  # let go
 
     def undelivered(self) -> tuple[list[Any], list[BaseException | None]]:
         """What finished but was not yet returned by :meth:`get`, in its two lists.
@@ -173,24 +175,23 @@ class MultiAwait:
         self._arrived(index)
 
     def input_raised(self, index: int, error: BaseException) -> None:
-        if self._stopping:
-            self._stopping_failures.append((index, error))
+        if self._stopping is not None:
+            self._stopping.failed(index, error)
             self._released(index)
         else:
             self._errors[index] = error
             self._arrived(index)
 
     def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None:
-        if by_us or self._stopping:
+        if by_us or self._stopping is not None:
             self._released(index)
             return
-        failure = InputCancelledError(index, f"a call of {describe(self._sources[index])}")
-        failure.__cause__ = error
-        self.input_raised(index, failure)
+        description = f"a call of {describe(self._sources[index])}"
+        self.input_raised(index, cancelled_elsewhere(index, description, error))
 
     # -- internals -----------------------------------------------------------------
 
-    async def _open_unscoped(self) -> Runner:
+    async def _open_unscoped(self) -> RenewableRunner:
         backend = current_backend()
         if not backend.runs_unscoped:
             raise RuntimeError(
@@ -198,13 +199,13 @@ class MultiAwait:
             )
         return await self._open(backend)
 
-    async def _open(self, backend: Backend) -> Runner:
+    async def _open(self, backend: Backend) -> RenewableRunner:
         self._backend = backend
         self._runner = runner = backend.runner(self)
-        await runner.__aenter__()
+        await runner.open()
         return runner
 
-    def _call_idle(self, runner: Runner) -> None:
+    def _call_idle(self, runner: RenewableRunner) -> None:
         assert self._backend is not None
         idle, self._idle = sorted(self._idle), []
         for index in idle:

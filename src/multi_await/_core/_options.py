@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .._adapters._inputs import close_coroutines
+from ._inputs import close_coroutines
 
 #: Seconds after which an input we cancelled and still wait for is reported.
 REPORT_STUCK_AFTER = 5.0

@@ -1,4 +1,4 @@
-"""Turning what the caller passed into awaitables, checked before anything starts."""
+"""What the caller passed: checked, classified once, before anything starts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from types import CoroutineType
 from typing import Any, cast
 
-from ._protocols import Backend
-from ._task_handles import is_task_handle
+from .._adapters._protocols import Backend
+from .._adapters._task_handles import is_task_handle
 
 ACCEPTED = "a coroutine, an awaitable or an async function taking no arguments"
 
@@ -17,6 +17,53 @@ ACCEPTED = "a coroutine, an awaitable or an async function taking no arguments"
 COROUTINE: type[Coroutine[Any, Any, Any]] = CoroutineType
 
 _ONLY_COROUTINES = {COROUTINE}
+
+#: The kinds of input, recorded once by :func:`prepare`: an awaitable of ours to run
+#: (a coroutine object, most often), an async callable to call when its turn comes,
+#: and a task already running elsewhere (an asyncio task or future, a task handle).
+AWAITABLE, CALLABLE, ELSEWHERE = range(3)
+
+Item = Awaitable[Any] | Callable[[], Any]
+
+
+class Inputs:
+    """The inputs of one call by position, each with its kind."""
+
+    __slots__ = ("items", "kinds")
+
+    def __init__(self, items: list[Item], kinds: bytearray) -> None:
+        #: What runs (or is called) for each position.
+        self.items = items
+        #: :data:`AWAITABLE`, :data:`CALLABLE` or :data:`ELSEWHERE`, by position.
+        self.kinds = kinds
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def describe(self, index: int) -> str:
+        """What input *index* is, in a few words."""
+        return describe(self.items[index])
+
+    def name(self, index: int) -> str:
+        """How messages name input *index*."""
+        return f"input {index} ({describe(self.items[index])})"
+
+    def close_from(self, start: int) -> None:
+        """Close the coroutine objects from position *start* on: they will never run."""
+        close_coroutines(self.items[start:])
+
+    def elsewhere_from(self, start: int) -> list[int]:
+        """The positions from *start* on of tasks running elsewhere."""
+        kinds = self.kinds
+        return [index for index in range(start, len(kinds)) if kinds[index] == ELSEWHERE]
+
+    def finished_elsewhere(self, index: int) -> bool:
+        """Whether input *index*, a task running elsewhere, has finished by now."""
+        return bool(already_finished(self.items[index]))
+
+    def let_go(self) -> None:
+        """Hold no input any more (see "Letting go" in :mod:`multi_await._core`)."""
+        self.items = []
 
 
 def describe(obj: object) -> str:
@@ -41,10 +88,8 @@ def close_coroutines(objects: Iterable[object]) -> None:
             obj.close()
 
 
-def prepare(
-    aws: Iterable[object], backend: Backend, *, call: bool = True
-) -> list[Awaitable[Any] | Callable[[], Any]]:
-    """Check every input and call the async callables, before anything starts.
+def prepare(aws: Iterable[object], backend: Backend, *, call: bool = True) -> Inputs:
+    """Check and classify every input, and call the async callables, before anything starts.
 
     With ``call=False`` callables are only checked to be callable: they will be
     called when their input starts (see :func:`awaitable_of`), or never.
@@ -55,34 +100,35 @@ def prepare(
     """
     given = list(aws)
     if set(map(type, given)) == _ONLY_COROUTINES and len(set(given)) == len(given):
-        return given  # type: ignore[return-value]  # the common case, checked in C
-    prepared: list[Awaitable[Any] | Callable[[], Any]] = []
+        return Inputs(given, bytearray(len(given)))  # type: ignore[arg-type]  # checked in C
+    items: list[Item] = []
+    kinds = bytearray()
     try:
         for index, obj in enumerate(given):
             if type(obj) is COROUTINE:  # the common case, checked cheaply
-                prepared.append(obj)
+                items.append(obj)
+                kinds.append(AWAITABLE)
             elif not call and callable(obj) and not inspect.isawaitable(obj):
-                prepared.append(cast("Callable[[], Any]", obj))
+                items.append(cast("Callable[[], Any]", obj))
+                kinds.append(CALLABLE)
             else:
-                prepared.append(awaitable_of(index, obj, backend))
-        _refuse_repeats(prepared)
+                aw = awaitable_of(index, obj, backend)
+                items.append(aw)
+                kinds.append(AWAITABLE if already_finished(aw) is None else ELSEWHERE)
+        _refuse_repeats(items, kinds)
     except BaseException:
         close_coroutines(given)
-        close_coroutines(prepared)
+        close_coroutines(items)
         raise
-    return prepared
+    return Inputs(items, kinds)
 
 
-def _refuse_repeats(prepared: list[Awaitable[Any] | Callable[[], Any]]) -> None:
+def _refuse_repeats(items: list[Item], kinds: bytearray) -> None:
     """An awaitable can be awaited once: refuse one reached twice, given or returned.
 
     Callables waiting for their turn are not checked: they may repeat.
     """
-    awaitables: list[tuple[int, object]] = [
-        (index, aw)
-        for index, aw in enumerate(prepared)
-        if type(aw) is COROUTINE or not callable(aw)
-    ]
+    awaitables = [(index, aw) for index, aw in enumerate(items) if kinds[index] != CALLABLE]
     if len({id(aw) for _, aw in awaitables}) == len(awaitables):
         return
     first_index: dict[int, int] = {}

@@ -1,0 +1,73 @@
+"""What each input of a call gave, by position, and in which order they finished."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+#: Per-input status codes, kept in a bytearray indexed by input position.
+PENDING, RETURNED, FAILED, CANCELLED = range(4)
+
+
+class Results:
+    """The outcome of every input, written by the engine as inputs finish.
+
+    The primitives read it through the methods below and never through the status
+    codes, which are the engine's business.
+    """
+
+    __slots__ = ("order", "status", "values")
+
+    def __init__(self, count: int) -> None:
+        #: Results by input position (a tolerated failure's exception, if any).
+        self.values: list[Any] = [None] * count
+        #: Status code by input position.
+        self.status = bytearray(count)
+        #: Positions of inputs that finished before any abort, in completion order.
+        self.order: deque[int] = deque()
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+    def value(self, index: int) -> Any:
+        """What input *index* returned (its exception, if its failure was tolerated)."""
+        return self.values[index]
+
+    def take(self, index: int) -> Any:
+        """:meth:`value`, keeping no reference to it any more."""
+        value, self.values[index] = self.values[index], None
+        return value
+
+    def returned(self) -> list[int]:
+        """The positions of the inputs that returned, in input order."""
+        return [index for index, status in enumerate(self.status) if status == RETURNED]
+
+    def failed(self) -> list[int]:
+        """The positions of the inputs that failed, in input order.
+
+        Where failures are tolerated, :meth:`value` gives each one's exception.
+        """
+        return [index for index, status in enumerate(self.status) if status == FAILED]
+
+    def first_returned(self) -> int | None:
+        """The position of the first input to return, if any returned in time."""
+        status = self.status
+        return next((index for index in self.order if status[index] == RETURNED), None)
+
+    def tolerated_in_order(self) -> list[int]:
+        """The positions of the tolerated failures, in the order they happened."""
+        status = self.status
+        return [index for index in self.order if status[index] == FAILED]
+
+    def pending(self, indices: range | list[int]) -> list[int]:
+        """Those of *indices* whose input has not finished."""
+        status = self.status
+        return [index for index in indices if status[index] == PENDING]
+
+    def finished_count(self) -> int:
+        """How many inputs have finished, whatever their outcome."""
+        return len(self.status) - self.status.count(PENDING)
+
+    def let_go(self) -> None:
+        """Hold no result any more (see "Letting go" in :mod:`multi_await._core`)."""
+        self.values = []
