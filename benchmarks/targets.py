@@ -1,7 +1,7 @@
-"""CONTRACT section 4's targets, checked against the figures of a run.
+"""The performance targets of docs/performance.rst, checked against the figures of a run.
 
 Each target gives, per event loop, the figures it rests on and a verdict: ``met``,
-``missed`` or ``n/a`` (figures missing). The thresholds are the contract's: 1.2x the
+``missed`` or ``n/a`` (figures missing). The thresholds are the page's: 1.2x the
 native baseline, below ``anyio.gather``; "linear" and "O(1)" are read as "grows with N
 no faster than the native structure, within 1.5x", since the native structures
 themselves get slower per input as the heap grows.
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from harness import Result
 
+TITLE = "The targets, measured"
 OURS = "gather_or_abort"
 WITHIN = 1.2
 #: How much faster than the baseline's a cost per input may grow over the sizes.
@@ -145,7 +146,7 @@ def verdicts(results: list[Result]) -> list[Verdict]:
 
 
 def text(found: list[Verdict]) -> str:
-    lines = ["CONTRACT section 4, measured"]
+    lines = [TITLE]
     for verdict in found:
         mark = {True: "met", False: "MISSED", None: "n/a"}[verdict.met]
         lines.append(f"  {mark:6} {verdict.target} [{verdict.backend}]  {verdict.figures}")
@@ -156,7 +157,7 @@ def rst(found: list[Verdict]) -> str:
     out = [
         ".. Written by benchmarks/run.py; do not edit by hand.",
         "",
-        ".. list-table:: CONTRACT section 4, measured",
+        f".. list-table:: {TITLE}",
         "   :header-rows: 1",
         "   :widths: 30 12 46 12",
         "",

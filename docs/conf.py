@@ -11,6 +11,7 @@ release = importlib.metadata.version("multi-await")
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.intersphinx",
     "sphinxcontrib_trio",
     "sphinx_inline_tabs",
     "myst_parser",
@@ -21,6 +22,15 @@ exclude_patterns = ["_build"]
 # Python goes in ``.. code-block:: python``, which tests/test_docs_examples.py runs;
 # a plain ``::`` block is output or a shell command, and is not highlighted as Python.
 highlight_language = "text"
+
+# The build has no network: the inventories are kept in docs/inventories/, and
+# docs/inventories/refresh.py fetches them again.
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3.13/", "inventories/python.inv"),
+    "anyio": ("https://anyio.readthedocs.io/en/stable/", "inventories/anyio.inv"),
+    "trio": ("https://trio.readthedocs.io/en/stable/", "inventories/trio.inv"),
+}
+nitpicky = True
 
 autodoc_member_order = "bysource"
 # The docstrings say what each parameter takes; "none" also keeps the nine typing

@@ -24,8 +24,8 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
 
     A failure is raised from the iteration step that would have produced it,
     after every other input was cancelled and has finished. To learn which input
-    gave each value, iterate :meth:`indexed`, which yields ``(index, value)``
-    pairs, *index* being the input's position in *aws*.
+    gave each value, iterate :meth:`~as_completed_or_abort.indexed`, which yields
+    ``(index, value)`` pairs, *index* being the input's position in *aws*.
 
     Two bare forms need no ``async with``, and are available on asyncio only:
     ``async for value in as_completed_or_abort(aws)``, and the form of

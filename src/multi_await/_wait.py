@@ -33,15 +33,25 @@ class DoneItem(Protocol[T_co]):
     .. versionadded:: 2.0
     """
 
-    def result(self) -> T_co: ...
+    def result(self) -> T_co:
+        """Return the input's result."""
+        ...
 
-    def exception(self) -> BaseException | None: ...
+    def exception(self) -> BaseException | None:
+        """Return ``None``: an item :func:`wait_or_abort` returns never holds a failure."""
+        ...
 
-    def done(self) -> bool: ...
+    def done(self) -> bool:
+        """Return ``True``: the input has finished."""
+        ...
 
-    def cancelled(self) -> bool: ...
+    def cancelled(self) -> bool:
+        """Return ``False``: the input finished with a result."""
+        ...
 
-    def __await__(self) -> Generator[Any, Any, T_co]: ...
+    def __await__(self) -> Generator[Any, Any, T_co]:
+        """``await item`` gives the input's result at once."""
+        ...
 
 
 class Done(Generic[T]):
@@ -57,19 +67,24 @@ class Done(Generic[T]):
     __slots__ = ("_value", "index")
 
     def __init__(self, index: int, value: T) -> None:
+        #: Position of the input among the inputs of the call.
         self.index = index
         self._value = value
 
     def result(self) -> T:
+        """Return the input's result."""
         return self._value
 
     def exception(self) -> BaseException | None:
+        """Return ``None``: the input finished with a result."""
         return None
 
     def done(self) -> bool:
+        """Return ``True``: the input has finished."""
         return True
 
     def cancelled(self) -> bool:
+        """Return ``False``: the input was not cancelled."""
         return False
 
     def __await__(self) -> Generator[Any, Any, T]:
