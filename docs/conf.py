@@ -33,7 +33,7 @@ intersphinx_mapping = {
 nitpicky = True
 
 autodoc_member_order = "bysource"
-# The docstrings say what each parameter takes; "none" also keeps the nine typing
+# The docstrings say what each parameter takes; "none" also keeps the typing
 # overloads of gather_or_abort out of its entry.
 autodoc_typehints = "none"
 

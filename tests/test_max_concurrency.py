@@ -302,7 +302,7 @@ class _RunningElsewhereWhileItWaitsForItsTurn:
         finally:
             logger.removeHandler(reports)
         assert len(reports.records) == 1
-        assert reports.records[0].getMessage().startswith("input 1 (")
+        assert reports.records[0].getMessage().startswith("multi_await: input 1 (")
         assert inspect.getcoroutinestate(never) == inspect.CORO_CLOSED
         assert probe.started == ["f"]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import anyio
@@ -143,3 +145,68 @@ class TestVirtualTime:
                     report_stuck_after=None,
                 )
         assert reports.records == []
+
+
+#: A program whose stuck input waits until a report reaches stderr, with logging
+#: left unconfigured: Python's handler of last resort prints the bare message.
+UNCONFIGURED = """
+import sys
+
+import anyio
+
+from multi_await import gather_or_abort
+
+
+class Stderr:
+    def __init__(self, stream):
+        self.stream = stream
+        self.written = None
+
+    def write(self, text):
+        self.written.set()
+        return self.stream.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+
+sys.stderr = stderr = Stderr(sys.stderr)
+
+
+async def stubborn():
+    try:
+        await anyio.sleep_forever()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await stderr.written.wait()
+
+
+async def fails():
+    await anyio.sleep(0)
+    raise KeyError("failed")
+
+
+async def main():
+    stderr.written = anyio.Event()
+    try:
+        await gather_or_abort(stubborn(), fails(), report_stuck_after=0.01)
+    except KeyError:
+        pass
+
+
+anyio.run(main, backend=sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("library", ["asyncio", "trio"])
+def test_the_report_names_multi_await_when_logging_is_unconfigured(library: str) -> None:
+    printed = subprocess.run(
+        [sys.executable, "-W", "error", "-c", UNCONFIGURED, library],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stderr
+    assert printed.startswith(
+        "multi_await: input 0 (coroutine stubborn) was cancelled 0.0 s ago"
+    ), printed

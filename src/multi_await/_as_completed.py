@@ -76,6 +76,15 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
         self._entered = False
         self._plain = False
 
+    def __repr__(self) -> str:
+        engine = self._engine
+        state = "closed" if engine.closed else "open" if self._entered else "not started"
+        results = engine.results
+        return (
+            f"<as_completed_or_abort {state}, inputs={len(results)}, "
+            f"finished={results.finished_count()}>"
+        )
+
     async def __aenter__(self) -> as_completed_or_abort[T]:
         if self._entered:
             raise RuntimeError("as_completed_or_abort() can be entered only once")

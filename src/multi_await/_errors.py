@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["SECONDARY_ERRORS", "InputCancelledError", "secondary_errors"]
 
 #: The attribute of an exception that holds the failures attached to it.
@@ -27,8 +29,18 @@ class InputCancelledError(Exception):
         super().__init__(
             f"input {index} ({description}) was cancelled by something other than multi_await"
         )
-        #: Position of the input among the inputs of the call.
-        self.index = index
+        self._index = index
+        self._description = description
+
+    @property
+    def index(self) -> int:
+        """Position of the input among the inputs of the call."""
+        return self._index
+
+    def __reduce__(self) -> tuple[type[InputCancelledError], tuple[int, str], dict[str, Any]]:
+        # What pickle and copy rebuild the error from: the arguments of __init__, not
+        # the message in self.args (and the notes and attached errors in __dict__).
+        return type(self), (self._index, self._description), self.__dict__
 
 
 def secondary_errors(exc: BaseException) -> tuple[BaseException, ...]:

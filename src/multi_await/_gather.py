@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, overload
+import sys
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ._core._engine import AbortEngine
 from ._core._options import REPORT_STUCK_AFTER, make_options
 from ._types import T1, T2, T3, T4, T5, T6, Input, T
 
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Never
+    else:
+        from typing_extensions import Never
 
+
+# A call with return_exceptions=False also matches the last overload, whose `bool`
+# includes False: the first overload that matches wins, as for typeshed's
+# asyncio.gather, hence the overload-overlap ignores.
 @overload
 async def gather_or_abort(
     *,
@@ -16,9 +26,9 @@ async def gather_or_abort(
     max_concurrency: int | None = None,
     return_exceptions: bool = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
-) -> list[Any]: ...
+) -> list[Never]: ...
 @overload
-async def gather_or_abort(
+async def gather_or_abort(  # type: ignore[overload-overlap]
     aw1: Input[T1],
     /,
     *,
@@ -30,6 +40,16 @@ async def gather_or_abort(
 @overload
 async def gather_or_abort(
     aw1: Input[T1],
+    /,
+    *,
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: bool,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> tuple[T1 | Exception]: ...
+@overload
+async def gather_or_abort(  # type: ignore[overload-overlap]
+    aw1: Input[T1],
     aw2: Input[T2],
     /,
     *,
@@ -40,6 +60,17 @@ async def gather_or_abort(
 ) -> tuple[T1, T2]: ...
 @overload
 async def gather_or_abort(
+    aw1: Input[T1],
+    aw2: Input[T2],
+    /,
+    *,
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: bool,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> tuple[T1 | Exception, T2 | Exception]: ...
+@overload
+async def gather_or_abort(  # type: ignore[overload-overlap]
     aw1: Input[T1],
     aw2: Input[T2],
     aw3: Input[T3],
@@ -55,6 +86,18 @@ async def gather_or_abort(
     aw1: Input[T1],
     aw2: Input[T2],
     aw3: Input[T3],
+    /,
+    *,
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: bool,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> tuple[T1 | Exception, T2 | Exception, T3 | Exception]: ...
+@overload
+async def gather_or_abort(  # type: ignore[overload-overlap]
+    aw1: Input[T1],
+    aw2: Input[T2],
+    aw3: Input[T3],
     aw4: Input[T4],
     /,
     *,
@@ -65,6 +108,19 @@ async def gather_or_abort(
 ) -> tuple[T1, T2, T3, T4]: ...
 @overload
 async def gather_or_abort(
+    aw1: Input[T1],
+    aw2: Input[T2],
+    aw3: Input[T3],
+    aw4: Input[T4],
+    /,
+    *,
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: bool,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> tuple[T1 | Exception, T2 | Exception, T3 | Exception, T4 | Exception]: ...
+@overload
+async def gather_or_abort(  # type: ignore[overload-overlap]
     aw1: Input[T1],
     aw2: Input[T2],
     aw3: Input[T3],
@@ -84,6 +140,20 @@ async def gather_or_abort(
     aw3: Input[T3],
     aw4: Input[T4],
     aw5: Input[T5],
+    /,
+    *,
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: bool,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> tuple[T1 | Exception, T2 | Exception, T3 | Exception, T4 | Exception, T5 | Exception]: ...
+@overload
+async def gather_or_abort(  # type: ignore[overload-overlap]
+    aw1: Input[T1],
+    aw2: Input[T2],
+    aw3: Input[T3],
+    aw4: Input[T4],
+    aw5: Input[T5],
     aw6: Input[T6],
     /,
     *,
@@ -92,6 +162,23 @@ async def gather_or_abort(
     return_exceptions: Literal[False] = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2, T3, T4, T5, T6]: ...
+@overload
+async def gather_or_abort(
+    aw1: Input[T1],
+    aw2: Input[T2],
+    aw3: Input[T3],
+    aw4: Input[T4],
+    aw5: Input[T5],
+    aw6: Input[T6],
+    /,
+    *,
+    timeout: float | None = None,
+    max_concurrency: int | None = None,
+    return_exceptions: bool,
+    report_stuck_after: float | None = REPORT_STUCK_AFTER,
+) -> tuple[
+    T1 | Exception, T2 | Exception, T3 | Exception, T4 | Exception, T5 | Exception, T6 | Exception
+]: ...
 @overload
 async def gather_or_abort(
     *aws: Input[T],
@@ -105,7 +192,7 @@ async def gather_or_abort(
     *aws: Input[T],
     timeout: float | None = None,
     max_concurrency: int | None = None,
-    return_exceptions: Literal[True],
+    return_exceptions: bool,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> list[T | Exception]: ...
 
@@ -141,7 +228,8 @@ async def gather_or_abort(
         the ``multi_await`` logger; the call keeps waiting for it. ``None`` turns
         the report off.
     :return: a list of the results, in the order of *aws* (typed as a tuple for up
-        to six inputs, as typeshed types :func:`asyncio.gather`)
+        to six inputs, as typeshed types :func:`asyncio.gather`; with
+        *return_exceptions*, each position may also be an :exc:`Exception`)
     :raises TypeError: before anything starts, if an input is not one of the above
         or an argument has the wrong type
     :raises ValueError: if *timeout* is NaN or *max_concurrency* is less than 1

@@ -64,12 +64,16 @@ class Done(Generic[T]):
     .. versionadded:: 2.0
     """
 
-    __slots__ = ("_value", "index")
+    __slots__ = ("_index", "_value")
 
     def __init__(self, index: int, value: T) -> None:
-        #: Position of the input among the inputs of the call.
-        self.index = index
+        self._index = index
         self._value = value
+
+    @property
+    def index(self) -> int:
+        """Position of the input among the inputs of the call."""
+        return self._index
 
     def result(self) -> T:
         """Return the input's result."""
@@ -150,7 +154,7 @@ async def wait_or_abort(
         async def main():
             aws = [answer("slow", 3600), answer("fast", 0.01)]
             (done,) = await wait_or_abort(aws, 5, return_when=FIRST_COMPLETED)
-            assert (done.index, done.result()) == (1, "fast")  # "slow" has finished too
+            assert done.result() == "fast"  # and "slow" has finished too
 
 
         anyio.run(main)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 
-from typing_extensions import assert_type
+from typing_extensions import Never, assert_type
 
 from multi_await import (
     FIRST_COMPLETED,
@@ -44,6 +44,25 @@ async def gather_gives_one_type_per_position() -> None:
         await gather_or_abort(an_int(), a_str(), an_int(), a_str(), an_int(), a_str()),
         tuple[int, str, int, str, int, str],
     )
+
+
+async def gather_with_return_exceptions_may_give_an_exception_per_position(
+    flag: bool,
+) -> None:
+    assert_type(
+        await gather_or_abort(an_int(), a_str(), return_exceptions=flag),
+        tuple[int | Exception, str | Exception],
+    )
+    assert_type(await gather_or_abort(an_int(), return_exceptions=True), tuple[int | Exception])
+    assert_type(await gather_or_abort(an_int(), return_exceptions=False), tuple[int])
+    many = [an_int() for _ in range(10)]
+    assert_type(await gather_or_abort(*many, return_exceptions=flag), list[int | Exception])
+    assert_type(await gather_or_abort(*many, return_exceptions=False), list[int])
+
+
+async def gather_of_no_input_gives_an_empty_list() -> None:
+    assert_type(await gather_or_abort(), list[Never])
+    assert_type(await gather_or_abort(return_exceptions=True), list[Never])
 
 
 async def gather_accepts_async_callables_and_tasks() -> None:

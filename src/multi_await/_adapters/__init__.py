@@ -2,12 +2,12 @@
 
 The abort engine talks to a :class:`~._protocols.Backend` and its
 :class:`~._protocols.Runner`; this package picks the one for the running loop.
-Trio is imported only when a Trio run is already going on.
+Neither library is imported here: an asyncio loop can run only once asyncio has been
+imported, and a Trio run only once Trio has.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 from ._protocols import Backend
@@ -17,14 +17,17 @@ __all__ = ["current_backend"]
 
 def current_backend() -> Backend:
     """The backend of the event loop running in this thread."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        from ._asyncio import AsyncioBackend
+    if "asyncio" in sys.modules:
+        import asyncio
 
-        return AsyncioBackend(loop)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            from ._asyncio import AsyncioBackend
+
+            return AsyncioBackend(loop)
 
     trio = sys.modules.get("trio")
     if trio is not None:

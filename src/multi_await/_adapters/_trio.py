@@ -13,8 +13,7 @@ failure from the iteration step that would have produced it.
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -40,7 +39,8 @@ class TrioBackend:
         return None  # Trio runs code only in tasks: the engine's own sleep keeps the time
 
     def check(self, index: int, aw: object) -> None:
-        if asyncio.isfuture(aw):
+        asyncio = sys.modules.get("asyncio")  # not imported: no asyncio future exists
+        if asyncio is not None and asyncio.isfuture(aw):
             raise TypeError(
                 f"input {index} is an asyncio {describe(aw)}, which cannot be awaited "
                 "under Trio; pass a coroutine or an async function instead"
@@ -54,6 +54,8 @@ class TrioBackend:
 
     def report_abandoned_failure(self, message: str, error: BaseException) -> None:
         # Unreachable in practice: on Trio, inputs only run inside an `async with`.
+        import logging
+
         logging.getLogger("multi_await").error(message, exc_info=error)
 
 

@@ -73,6 +73,12 @@ class MultiAwait:
         self._backend: Backend | None = None
         self._runner: RenewableRunner | None = None
 
+    def __repr__(self) -> str:
+        return (
+            f"<MultiAwait sources={len(self._sources)}, pending={self._in_flight}, "
+            f"undelivered={len(self._ready)}>"
+        )
+
     async def __aenter__(self) -> MultiAwait:
         if self._runner is not None:
             raise RuntimeError("this MultiAwait is already in use")
