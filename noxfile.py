@@ -57,7 +57,7 @@ def group(name: str) -> tuple[str, ...]:
 
 def run_tests(session: nox.Session, *install_options: str) -> None:
     """README's test command, measured for the combined coverage report."""
-    session.install(*install_options, "-e", ".[test]")
+    session.install(*install_options, "-e", ".", *group("test"))
     session.install(*group("coverage"))
     installed = session.run("python", "-m", "pip", "list", "--format=freeze", silent=True)
     pins = [pin for pin in str(installed).split() if pin.split("==")[0].lower() in REPORTED]
@@ -124,7 +124,7 @@ def properties(session: nox.Session) -> None:
     """The property-based tests, with Hypothesis's ``ci`` profile."""
     if not any(PROPERTIES.glob("**/test_*.py")):
         session.skip(f"{PROPERTIES} holds no tests yet")
-    session.install("-e", ".[test]")
+    session.install("-e", ".", *group("test"))
     session.run(
         *PYTEST, str(PROPERTIES), "--hypothesis-profile=ci", *session.posargs, external=True
     )
@@ -270,7 +270,7 @@ def bench(session: nox.Session) -> None:
 
     Their figures are printed, never judged: a shared machine is no place for that.
     """
-    session.install("-e", ".[bench]")
+    session.install("-e", ".", *group("bench"))
     output = Path(session.create_tmp(), "bench")
     session.run("python", "benchmarks/run.py", "--quick", "--output", str(output))
 
