@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 else:
 
     def __getattr__(name: str) -> object:
-        # Read on first use: importlib.metadata costs more to import than the library.
+        # Read on first use: only a program that asks for it pays for importlib.metadata.
         if name == "__version__":
             from importlib.metadata import version
 

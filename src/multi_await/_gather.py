@@ -212,7 +212,7 @@ async def gather_or_abort(
     to it (see :func:`secondary_errors`).
 
     :param aws: coroutines, awaitables (an :class:`asyncio.Task` on asyncio, an
-        AnyIO ``TaskHandle``), or async callables taking no arguments
+        :class:`anyio.TaskHandle`), or async callables taking no arguments
     :param timeout: seconds before every input is cancelled, awaited, and
         :exc:`TimeoutError` is raised; ``None`` for no limit. Zero or less has
         already expired.

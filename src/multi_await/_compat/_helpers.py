@@ -55,9 +55,9 @@ async def cancel_all(tasks: Iterable[Awaitable[Any]]) -> None:
     """Cancel *tasks* that are still running, and wait until every one has finished.
 
     *tasks* are awaitables already running elsewhere: :class:`asyncio.Task` and
-    :class:`asyncio.Future` objects, or AnyIO task handles. Each one still running
-    is cancelled exactly once; finished ones are left as they are (so calling this
-    again is harmless), their outcome untouched.
+    :class:`asyncio.Future` objects, or :class:`anyio.TaskHandle` objects. Each one
+    still running is cancelled exactly once; finished ones are left as they are (so
+    calling this again is harmless), their outcome untouched.
 
     If the caller is cancelled while waiting, this still waits until every task
     has finished, then lets the caller's cancellation propagate. A task that fails
