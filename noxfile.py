@@ -20,7 +20,8 @@ nox.needs_version = ">=2025.2.9"
 nox.options.error_on_missing_interpreters = True
 nox.options.download_python = "never"
 
-PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+#: pyenv has 3.10 to 3.13; ``.ci/newer-pythons.sh`` provides 3.14 and 3.15.
+PYTHONS = ["3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 #: The Python of the sessions that need only one.
 MAIN_PYTHON = "3.12"
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -183,6 +184,11 @@ def wheel_problems(wheel: Path) -> list[str]:
         f"classifier {name!r} names a Python CI does not test"
         for name in sorted(classifiers - tested)
         if name.startswith("Programming Language :: Python :: 3.")
+    ]
+    problems += [
+        f"classifier {name!r}: CI tests no free-threaded build"
+        for name in sorted(classifiers)
+        if name.startswith("Programming Language :: Python :: Free Threading")
     ]
     if metadata["Requires-Python"] != f">={PYTHONS[0]}":
         problems.append(f"Requires-Python is {metadata['Requires-Python']!r}")
