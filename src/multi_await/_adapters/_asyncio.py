@@ -9,19 +9,35 @@ cancelled once, as :class:`asyncio.TaskGroup` does.
 An :class:`asyncio.Task` or :class:`asyncio.Future` handed in is somebody else's:
 it is watched with a done callback and, on abort, cancelled exactly once, so that a
 ``finally`` block that awaits inside it is not interrupted a second time.
+
+On Python 3.14+, each input is linked in asyncio's call graph to the task that made
+the call until it finishes, as :class:`asyncio.TaskGroup` links its children:
+``asyncio.capture_call_graph()`` and ``python -m asyncio pstree`` show who waits
+for whom.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from asyncio import AbstractEventLoop, CancelledError, Future
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from .._core._inputs import COROUTINE, describe
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
+
+if sys.version_info >= (3, 14):
+    from asyncio import future_add_to_awaited_by as link_to_caller
+    from asyncio import future_discard_from_awaited_by as unlink_from_caller
+else:
+
+    def link_to_caller(future: Future[Any], caller: Future[Any], /) -> None:
+        """Before Python 3.14 asyncio keeps no call graph."""
+
+    unlink_from_caller = link_to_caller
 
 
 class AsyncioBackend:
@@ -55,11 +71,23 @@ class AsyncioBackend:
 
 
 class AsyncioRunner:
-    __slots__ = ("_aborted", "_handles", "_loop", "_missed", "_running", "_sink", "_watchers")
+    __slots__ = (
+        "_aborted",
+        "_caller",
+        "_handles",
+        "_loop",
+        "_missed",
+        "_running",
+        "_sink",
+        "_watchers",
+    )
 
     def __init__(self, loop: AbstractEventLoop, sink: Sink) -> None:
         self._loop = loop
         self._sink = sink
+        #: The task that made the call, awaiting every input in asyncio's call graph
+        #: (None only for a coroutine driven by hand: asyncio then links nothing).
+        self._caller = cast("Future[Any]", asyncio.current_task(loop))
         #: The input position of each started task or future that has not reported yet.
         self._running: dict[Future[Any], int] = {}
         self._aborted = False
@@ -80,10 +108,12 @@ class AsyncioRunner:
         create_task = self._loop.create_task
         running = self._running
         done = self._done
+        link, caller = link_to_caller, self._caller
         for index, aw in enumerate(inputs):
             if type(aw) is COROUTINE:
                 task = create_task(aw)
                 running[task] = index
+                link(task, caller)
                 task.add_done_callback(done)
             else:
                 self.start(index, aw)
@@ -91,6 +121,7 @@ class AsyncioRunner:
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         if asyncio.isfuture(aw):  # somebody else's: watched, not wrapped
             self._running[aw] = index
+            link_to_caller(aw, self._caller)
             aw.add_done_callback(self._done)
         elif is_task_handle(aw):
             if self._handles is None:
@@ -103,6 +134,7 @@ class AsyncioRunner:
             coroutine = aw if asyncio.iscoroutine(aw) else _await(aw)
             task = self._loop.create_task(coroutine)
             self._running[task] = index
+            link_to_caller(task, self._caller)
             task.add_done_callback(self._done)
 
     def all_started(self) -> None:
@@ -131,6 +163,7 @@ class AsyncioRunner:
     def _done(self, future: Future[Any]) -> None:
         # One callback for every input, reading the outcome once: the hot path.
         index = self._running.pop(future)
+        unlink_from_caller(future, self._caller)
         missed = self._missed
         sink = self._sink
         if future.cancelled():
