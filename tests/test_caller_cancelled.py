@@ -154,6 +154,23 @@ class TestAsyncio:
         assert sorted(probe.cleaned) == ["a", "b"]
         assert cancelling_count() == 0
 
+    @pytest.mark.skipif(sys.version_info < (3, 15), reason="TaskGroup.cancel() is 3.15+")
+    async def test_task_group_cancel_aborts_the_inputs_and_the_group_ends_quietly(self) -> None:
+        import asyncio
+
+        probe = Probe()
+        async with asyncio.TaskGroup() as group:
+
+            async def cancel_the_group() -> None:
+                await anyio.wait_all_tasks_blocked()
+                group.cancel()
+
+            group.create_task(cancel_the_group())
+            await gather_or_abort(probe.sleeps("a"), probe.sleeps("b"))
+            pytest.fail("the group's cancellation did not reach the call")
+        assert sorted(probe.cleaned) == ["a", "b"]
+        assert cancelling_count() == 0
+
 
 class TestTrio:
     @pytest.fixture(params=TRIO_BACKENDS)
