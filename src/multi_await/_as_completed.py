@@ -49,6 +49,10 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
         results that arrived in time are given first
     :param max_concurrency: at most this many inputs run at once; see
         :func:`gather_or_abort`
+    :param max_per_second: starts paced evenly; see :func:`gather_or_abort`. Turns
+        that come by time are taken while the loop waits for its next value.
+    :param input_timeout: each input's own time limit, from its start; see
+        :func:`gather_or_abort`
     :param report_stuck_after: see :func:`gather_or_abort`
 
     .. versionadded:: 2.0
@@ -62,6 +66,8 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
         timeout: float | None = None,
         *,
         max_concurrency: int | None = None,
+        max_per_second: float | None = None,
+        input_timeout: float | None = None,
         report_stuck_after: float | None = REPORT_STUCK_AFTER,
     ) -> None:
         given = list_inputs(aws)
@@ -69,6 +75,8 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
             given,
             timeout=timeout,
             max_concurrency=max_concurrency,
+            max_per_second=max_per_second,
+            input_timeout=input_timeout,
             report_stuck_after=report_stuck_after,
             wake_on_each=True,
         )

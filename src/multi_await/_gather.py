@@ -24,6 +24,8 @@ async def gather_or_abort(
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: bool = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> list[Never]: ...
@@ -34,6 +36,8 @@ async def gather_or_abort(  # type: ignore[overload-overlap]
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: Literal[False] = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1]: ...
@@ -44,6 +48,8 @@ async def gather_or_abort(
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: bool,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1 | Exception]: ...
@@ -55,6 +61,8 @@ async def gather_or_abort(  # type: ignore[overload-overlap]
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: Literal[False] = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2]: ...
@@ -66,6 +74,8 @@ async def gather_or_abort(
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: bool,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1 | Exception, T2 | Exception]: ...
@@ -78,6 +88,8 @@ async def gather_or_abort(  # type: ignore[overload-overlap]
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: Literal[False] = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2, T3]: ...
@@ -90,6 +102,8 @@ async def gather_or_abort(
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: bool,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1 | Exception, T2 | Exception, T3 | Exception]: ...
@@ -103,6 +117,8 @@ async def gather_or_abort(  # type: ignore[overload-overlap]
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: Literal[False] = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2, T3, T4]: ...
@@ -116,6 +132,8 @@ async def gather_or_abort(
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: bool,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1 | Exception, T2 | Exception, T3 | Exception, T4 | Exception]: ...
@@ -130,6 +148,8 @@ async def gather_or_abort(  # type: ignore[overload-overlap]
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: Literal[False] = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2, T3, T4, T5]: ...
@@ -144,6 +164,8 @@ async def gather_or_abort(
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: bool,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1 | Exception, T2 | Exception, T3 | Exception, T4 | Exception, T5 | Exception]: ...
@@ -159,6 +181,8 @@ async def gather_or_abort(  # type: ignore[overload-overlap]
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: Literal[False] = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[T1, T2, T3, T4, T5, T6]: ...
@@ -174,6 +198,8 @@ async def gather_or_abort(
     *,
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: bool,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> tuple[
@@ -184,6 +210,8 @@ async def gather_or_abort(
     *aws: Input[T],
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: Literal[False] = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> list[T]: ...
@@ -192,6 +220,8 @@ async def gather_or_abort(
     *aws: Input[T],
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: bool,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> list[T | Exception]: ...
@@ -201,6 +231,8 @@ async def gather_or_abort(
     *aws: Input[Any],
     timeout: float | None = None,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     return_exceptions: bool = False,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> Any:
@@ -220,6 +252,15 @@ async def gather_or_abort(
         order as others finish; ``None`` runs all at once. Async callables are then
         called only when their turn comes, and inputs whose turn never came are
         never started (coroutines are closed, callables not called).
+    :param max_per_second: starts paced evenly: input *k* starts no sooner than
+        *k* / *max_per_second* seconds after the first, which starts at once; with
+        *max_concurrency* both limits hold. Async callables are then called only when
+        their turn comes, as with *max_concurrency*. ``None``: no pace.
+    :param input_timeout: seconds each input may run, counted from its own start;
+        past them that input alone is cancelled, awaited, and fails with
+        :exc:`TimeoutError` naming it, a failure like any other (it aborts the rest,
+        or is returned in its place with *return_exceptions*). *timeout* still
+        bounds the whole call. ``None``: no limit per input.
     :param return_exceptions: if true, an input that raises an :exc:`Exception` has
         it returned in its place and does not abort the others; the timeout and the
         caller's cancellation still abort everything.
@@ -232,8 +273,9 @@ async def gather_or_abort(
         *return_exceptions*, each position may also be an :exc:`Exception`)
     :raises TypeError: before anything starts, if an input is not one of the above
         or an argument has the wrong type
-    :raises ValueError: if *timeout* is NaN or *max_concurrency* is less than 1
-    :raises TimeoutError: if *timeout* expired first
+    :raises ValueError: if *timeout* or *input_timeout* is NaN, *max_concurrency* is
+        less than 1, *max_per_second* is not more than 0, or *input_timeout* is negative
+    :raises TimeoutError: if *timeout* expired first, or an input's *input_timeout*
 
     .. code-block:: python
 
@@ -261,6 +303,8 @@ async def gather_or_abort(
         given,
         timeout=timeout,
         max_concurrency=max_concurrency,
+        max_per_second=max_per_second,
+        input_timeout=input_timeout,
         report_stuck_after=report_stuck_after,
         tolerate_failures=return_exceptions,
     )

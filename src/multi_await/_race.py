@@ -18,6 +18,8 @@ async def race_or_abort(
     *,
     timeout: float | None = None,
     stagger: float | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> T:
     """Return the result of the first input to succeed; cancel and await the others.
@@ -41,6 +43,11 @@ async def race_or_abort(
     :param timeout: seconds before everything is cancelled, awaited, and
         :exc:`TimeoutError` is raised (carrying the failures tolerated so far)
     :param stagger: seconds between starts; ``None`` starts all at once
+    :param max_per_second: starts paced evenly; see :func:`gather_or_abort`. With
+        *stagger* both hold.
+    :param input_timeout: each attempt's own time limit, from its start: an attempt
+        past it is cancelled, awaited, and counts as failed with :exc:`TimeoutError`,
+        so with *stagger* the next one starts at once
     :param report_stuck_after: see :func:`gather_or_abort`
     :return: the result of the first input to return
     :raises ValueError: if *aws* is empty, or *stagger* is negative or NaN
@@ -81,6 +88,8 @@ async def race_or_abort(
         given,
         timeout=timeout,
         stagger=stagger,
+        max_per_second=max_per_second,
+        input_timeout=input_timeout,
         report_stuck_after=report_stuck_after,
         stop_after_first=True,
         tolerate_failures=True,

@@ -105,6 +105,8 @@ async def wait_or_abort(
     *,
     return_when: str = ALL_COMPLETED,
     max_concurrency: int | None = None,
+    max_per_second: float | None = None,
+    input_timeout: float | None = None,
     report_stuck_after: float | None = REPORT_STUCK_AFTER,
 ) -> list[DoneItem[T]]:
     """Wait for *aws* like :func:`asyncio.wait`, but never leave anything running.
@@ -132,6 +134,9 @@ async def wait_or_abort(
     :param return_when: :data:`ALL_COMPLETED`, :data:`FIRST_COMPLETED` or
         :data:`FIRST_EXCEPTION` (the equal :mod:`asyncio` constants work too)
     :param max_concurrency: at most this many inputs run at once; see
+        :func:`gather_or_abort`
+    :param max_per_second: starts paced evenly; see :func:`gather_or_abort`
+    :param input_timeout: each input's own time limit, from its start; see
         :func:`gather_or_abort`
     :param report_stuck_after: see :func:`gather_or_abort`
     :return: the done items of the inputs that returned, in the order of *aws*
@@ -172,6 +177,8 @@ async def wait_or_abort(
         given,
         timeout=timeout,
         max_concurrency=max_concurrency,
+        max_per_second=max_per_second,
+        input_timeout=input_timeout,
         report_stuck_after=report_stuck_after,
         stop_after_first=return_when == FIRST_COMPLETED,
     )

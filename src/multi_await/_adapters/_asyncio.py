@@ -14,15 +14,21 @@ On Python 3.14+, each input is linked in asyncio's call graph to the task that m
 the call until it finishes, as :class:`asyncio.TaskGroup` links its children:
 ``asyncio.capture_call_graph()`` and ``python -m asyncio pstree`` show who waits
 for whom.
+
+With ``input_timeout``, each input also has a timer of the event loop's own, called
+off when it is done; an input whose timer fires is cancelled (once, by the routine
+the abort uses) and reported as cancelled by us.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from asyncio import AbstractEventLoop, CancelledError, Future
+from asyncio import AbstractEventLoop, CancelledError, Future, TimerHandle
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
+
+from anyio import TaskHandle
 
 from .._core._inputs import COROUTINE, describe
 from ._protocols import Sink
@@ -74,11 +80,14 @@ class AsyncioRunner:
     __slots__ = (
         "_aborted",
         "_caller",
+        "_cut",
         "_handles",
+        "_limit",
         "_loop",
         "_missed",
         "_running",
         "_sink",
+        "_timers",
         "_watchers",
     )
 
@@ -96,6 +105,12 @@ class AsyncioRunner:
         self._missed: set[Future[Any]] = set()
         self._handles: HandleWatcher | None = None
         self._watchers: set[Future[Any]] = set()
+        #: Each input's own time limit, in seconds, if it has one (limit_each()).
+        self._limit: float | None = None
+        #: The timer of each input with a time limit that has not finished.
+        self._timers: dict[Future[Any], TimerHandle] = {}
+        #: Inputs cancelled alone when their time limit passed, not finished yet.
+        self._cut: set[Future[Any]] = set()
 
     async def open(self) -> None:
         return None  # asyncio tasks need no enclosing structure
@@ -104,6 +119,10 @@ class AsyncioRunner:
         return None
 
     def start_all(self, inputs: list[Awaitable[Any]]) -> None:
+        if self._limit is not None:  # each with a timer of its own
+            for index, aw in enumerate(inputs):
+                self.start(index, aw)
+            return
         # The hot loop of every call: coroutines straight to the loop's create_task.
         create_task = self._loop.create_task
         running = self._running
@@ -120,22 +139,31 @@ class AsyncioRunner:
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         if asyncio.isfuture(aw):  # somebody else's: watched, not wrapped
-            self._running[aw] = index
-            link_to_caller(aw, self._caller)
-            aw.add_done_callback(self._done)
+            future: Future[Any] = aw
         elif is_task_handle(aw):
-            if self._handles is None:
-                self._handles = HandleWatcher(self._sink)
-            self._handles.register(aw)
-            watcher = self._loop.create_task(self._handles.watch(index, aw))
-            self._watchers.add(watcher)  # the loop keeps only weak references
-            watcher.add_done_callback(self._watchers.discard)
+            self._watch_handle(index, aw)
+            return
         else:
-            coroutine = aw if asyncio.iscoroutine(aw) else _await(aw)
-            task = self._loop.create_task(coroutine)
-            self._running[task] = index
-            link_to_caller(task, self._caller)
-            task.add_done_callback(self._done)
+            future = self._loop.create_task(aw if asyncio.iscoroutine(aw) else _await(aw))
+        self._running[future] = index
+        link_to_caller(future, self._caller)
+        if self._limit is None:
+            future.add_done_callback(self._done)
+        else:
+            at = self._loop.time() + self._limit
+            self._timers[future] = self._loop.call_at(at, self._cut_off, future)
+            future.add_done_callback(self._done_in_time)
+
+    def _watch_handle(self, index: int, handle: TaskHandle[Any, Any]) -> None:
+        if self._handles is None:
+            self._handles = HandleWatcher(self._sink, self._limit)
+        self._handles.register(handle)
+        watcher = self._loop.create_task(self._handles.watch(index, handle))
+        self._watchers.add(watcher)  # the loop keeps only weak references
+        watcher.add_done_callback(self._watchers.discard)
+
+    def limit_each(self, seconds: float) -> None:
+        self._limit = seconds
 
     def all_started(self) -> None:
         return None  # asyncio tasks need no enclosing structure to be kept open
@@ -146,12 +174,38 @@ class AsyncioRunner:
 
     def abort(self) -> None:
         self._aborted = True
+        cut = self._cut
         for future in self._running:
             # Each is cancelled once, as TaskGroup does; False means it had finished.
-            if not future.cancel():
+            if not (future in cut or self._cancel(future)):
                 self._missed.add(future)
         if self._handles is not None:
             self._handles.abort()
+
+    def _cancel(self, future: Future[Any]) -> bool:
+        """Cancel one input; false if it had already finished."""
+        return future.cancel()
+
+    def _cut_off(self, future: Future[Any]) -> None:
+        # Its time limit passed: it alone is cancelled, unless the abort already did.
+        del self._timers[future]
+        if not self._aborted and self._cancel(future):
+            self._cut.add(future)
+
+    def _done_in_time(self, future: Future[Any]) -> None:
+        # The done callback of an input with a time limit: the timer goes first.
+        timer = self._timers.pop(future, None)
+        if timer is not None:
+            timer.cancel()
+        cut = self._cut
+        if future in cut:
+            cut.discard(future)
+            if future.cancelled():  # by us: its time limit passed
+                index = self._running.pop(future)
+                unlink_from_caller(future, self._caller)
+                self._sink.input_cancelled(index, None, by_us=True)
+                return
+        self._done(future)
 
     def where(self, index: int) -> str:
         for future, at in self._running.items():

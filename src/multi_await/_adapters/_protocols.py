@@ -51,6 +51,15 @@ class Runner(Protocol):
         """Cancel every started input that has not finished."""
         ...
 
+    def limit_each(self, seconds: float) -> None:
+        """Give each input started from now on a time limit of its own, from its start.
+
+        An input still running *seconds* after it started is cancelled alone, as
+        :meth:`abort` cancels each input, and reported to the sink as cancelled by us:
+        with no abort going on, that is how the engine knows its time limit passed.
+        """
+        ...
+
     def where(self, index: int) -> str:
         """Where input *index*, still running, is suspended: a formatted stack."""
         ...

@@ -22,10 +22,12 @@ def is_task_handle(obj: object) -> TypeGuard[TaskHandle[Any, Any]]:
 class HandleWatcher:
     """Watches the task handles of one call and cancels each of them at most once."""
 
-    __slots__ = ("_cancelled", "_handles", "_sink")
+    __slots__ = ("_cancelled", "_handles", "_limit", "_sink")
 
-    def __init__(self, sink: Sink) -> None:
+    def __init__(self, sink: Sink, limit: float | None = None) -> None:
         self._sink = sink
+        #: Seconds each handle is watched before it is cancelled (input_timeout).
+        self._limit = limit
         self._handles: list[TaskHandle[Any, Any]] = []
         self._cancelled: set[int] = set()
 
@@ -34,8 +36,14 @@ class HandleWatcher:
         self._handles.append(handle)
 
     async def watch(self, index: int, handle: TaskHandle[Any, Any]) -> None:
-        with anyio.CancelScope(shield=True):
+        with anyio.CancelScope(shield=True) as watching:
+            if self._limit is not None:
+                watching.deadline = anyio.current_time() + self._limit
             await handle.wait()
+        if watching.cancelled_caught:  # its time limit passed: cancel it, wait for it
+            self._cancel(handle)
+            with anyio.CancelScope(shield=True):
+                await handle.wait()
         status = handle.status
         if status is TaskHandle.Status.FINISHED:
             self._sink.input_returned(index, handle.return_value)
@@ -46,6 +54,9 @@ class HandleWatcher:
 
     def abort(self) -> None:
         for handle in self._handles:
-            if handle.status is TaskHandle.Status.PENDING:
-                self._cancelled.add(id(handle))
-                handle.cancel()
+            self._cancel(handle)
+
+    def _cancel(self, handle: TaskHandle[Any, Any]) -> None:
+        if handle.status is TaskHandle.Status.PENDING and id(handle) not in self._cancelled:
+            self._cancelled.add(id(handle))
+            handle.cancel()

@@ -4,6 +4,8 @@ Every input runs in a small wrapper task that reports its outcome to the engine 
 never raises, so that no exception ever leaves a nursery (in Trio's strict mode it
 would come out wrapped in an exception group). Abort cancels the inputs' nursery:
 Trio's own level-triggered cancellation, which honours shielded scopes inside inputs.
+With ``input_timeout``, each wrapper runs its input in a cancel scope of its own
+whose deadline is the input's time limit.
 
 The inputs' nursery is opened by a host task in an outer nursery rather than around
 the caller's own code, so that aborting the inputs does not cancel the caller's
@@ -64,6 +66,7 @@ class TrioRunner:
         "_abort_on_open",
         "_closing",
         "_handles",
+        "_limit",
         "_manager",
         "_nursery",
         "_queued",
@@ -80,6 +83,7 @@ class TrioRunner:
         self._queued: list[tuple[int, Awaitable[Any]]] = []  # started before it opened
         self._abort_on_open = False  # aborted before it opened: cancel them as it does
         self._handles: HandleWatcher | None = None
+        self._limit: float | None = None  # each input's own time limit (limit_each())
 
     async def open(self) -> None:
         # No checkpoint here: a caller already cancelled must still get this far, so
@@ -138,6 +142,10 @@ class TrioRunner:
     def _spawn_all(
         self, nursery: trio.Nursery, inputs: Iterable[tuple[int, Awaitable[Any]]]
     ) -> None:
+        if self._limit is not None:  # each in a cancel scope of its own
+            for index, aw in inputs:
+                self._spawn(index, aw)
+            return
         # The hot loop of every call: coroutines straight to the nursery.
         start_soon = nursery.start_soon
         sink = self._sink
@@ -152,11 +160,18 @@ class TrioRunner:
         assert self._nursery is not None
         if is_task_handle(aw):
             if self._handles is None:
-                self._handles = HandleWatcher(self._sink)
+                self._handles = HandleWatcher(self._sink, self._limit)
             self._handles.register(aw)
             self._nursery.start_soon(self._handles.watch, index, aw)
-        else:
+        elif self._limit is None:
             self._nursery.start_soon(_run, self._sink, index, aw, name=f"{TASK_NAME}{index}")
+        else:
+            self._nursery.start_soon(
+                _run_limited, self._sink, index, aw, self._limit, name=f"{TASK_NAME}{index}"
+            )
+
+    def limit_each(self, seconds: float) -> None:
+        self._limit = seconds
 
     def where(self, index: int) -> str:
         tasks = {} if self._nursery is None else _tasks_by_index(self._nursery)
@@ -188,6 +203,14 @@ def _tasks_by_index(nursery: trio.Nursery) -> dict[int, trio.lowlevel.Task]:
         for task in nursery.child_tasks
         if task.name.startswith(TASK_NAME)
     }
+
+
+async def _run_limited(sink: Sink, index: int, aw: Awaitable[Any], seconds: float) -> None:
+    # Its own scope's Cancelled reaches _run, which reports it as cancelled by us.
+    run = _run(sink, index, aw)
+    del aw  # let go
+    with trio.move_on_after(seconds):
+        await run
 
 
 async def _run(sink: Sink, index: int, aw: Awaitable[Any]) -> None:

@@ -19,12 +19,12 @@ import anyio
 
 from .._adapters import current_backend
 from .._adapters._protocols import Runner
-from ._inputs import close_coroutines, prepare
+from ._inputs import close_coroutines
 from ._options import Options
-from ._results import CANCELLED, FAILED, RETURNED, Results
+from ._results import CANCELLED, FAILED, RETURNED
 from ._stuck import report_stuck
-from ._turns import Turns
-from ._verdict import Reason, Verdict, cancelled_elsewhere, timeout_error
+from ._turns import Plan, lay_out
+from ._verdict import Reason, Verdict, timeout_error
 from ._wakeup import Wakeup
 
 
@@ -53,19 +53,16 @@ class AbortEngine:
         "results",
     )
 
-    def __init__(self, aws: Sequence[object], options: Options) -> None:
+    def __init__(self, aws: Sequence[object], options: Options, plan: Plan = lay_out) -> None:
         try:
             self._backend = backend = current_backend()
         except BaseException:
             close_coroutines(aws)
             raise
         self._options = options
-        deferred = options.max_concurrency is not None or options.stagger is not None
-        self._inputs = inputs = prepare(aws, backend, call=not deferred)
-        self._turns = Turns(inputs, options, backend)
-        self._verdict = Verdict(backend.cancelled, inputs.name)
-        #: What each input gave, by position.
-        self.results = Results(len(inputs))
+        #: :attr:`results`: what each input gave, by position (see :data:`~._turns.Plan`).
+        self._inputs, self._turns, self.results = plan(aws, options, backend)
+        self._verdict = Verdict(backend.cancelled, self._inputs.name)
         self._deadline = math.inf
         self._aborted_at = math.inf
         #: Calls off the stuck report the event loop will make, if one is due.
@@ -137,13 +134,17 @@ class AbortEngine:
         deadline passed, or the caller was cancelled, aborts the rest, waits for them
         and raises, from the step that would have produced the failed input.
         """
-        order, turns, verdict = self.results.order, self._turns, self._verdict
-        while not order and turns.running and verdict.reason is None:
+        results, turns, verdict = self.results, self._turns, self._verdict
+        order = results.order
+        # Inputs a task must fetch are fetched before a result is handed over.
+        while verdict.reason is None and (turns.running or turns.left):
+            if order and not turns.pull_due:
+                break
             await self._wait_for_news()
         if order and verdict.reason is not Reason.INTERRUPTED:
             index = order.popleft()
-            if self.results.status[index] == RETURNED:
-                if not order and not turns.running and verdict.reason is None:
+            if results.handed_over(index, tolerated=self._options.tolerate_failures):
+                if not (order or turns.running or turns.left or verdict.reason):
                     await self.close()  # that was the last one: nothing left to wait for
                 return index
         await self.close()
@@ -229,8 +230,9 @@ class AbortEngine:
             del error  # let go
 
     def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None:
-        if not by_us:
-            failure = cancelled_elsewhere(index, self._inputs.describe(index), error)
+        if not by_us or self._verdict.reason is None:  # alone: elsewhere, or for its time limit
+            limit = self._options.input_timeout if by_us else None
+            failure = self._inputs.cancelled_alone(index, error, time_limit=limit)
             self.input_raised(index, failure)
             del failure, error  # let go
             return
@@ -238,6 +240,11 @@ class AbortEngine:
         self._turns.running -= 1
         if not self._turns.running:  # only an abort cancels: the caller waits for the last
             self._wakeup.wake()
+
+    def source_failed(self, error: BaseException) -> None:
+        """The source the inputs are pulled from failed: abort, and raise *error*."""
+        self._abort(Reason.FAILURE, error)
+        del error  # let go
 
     # -- internals ---------------------------------------------------------------
 
@@ -270,10 +277,10 @@ class AbortEngine:
         timer = None
         try:
             if wake_at == math.inf:  # no time limit: no cancel scope to pay for
-                await self._wakeup.sleep()
+                await self._turns.wait(self._wakeup)
             else:
                 with anyio.CancelScope(deadline=wake_at) as timer:
-                    await self._wakeup.sleep()
+                    await self._turns.wait(self._wakeup)
         except GeneratorExit:  # our coroutine is being closed: no await is possible
             self._abort(Reason.INTERRUPTED, None)
             raise
@@ -317,12 +324,9 @@ class AbortEngine:
         )
 
     def _timeout_error(self) -> TimeoutError:
-        count, turns = len(self._inputs), self._turns
-        # Less the tasks handed in that finished elsewhere while they waited for a turn.
-        unfinished = count - self.results.finished_count() - turns.finished_unstarted()
-        return timeout_error(
-            self._options.timeout, unfinished, count, some_never_started=bool(turns.left)
-        )
+        turns, seconds = self._turns, self._options.timeout
+        unfinished, count = turns.unfinished(self.results), len(self._inputs)
+        return timeout_error(seconds, unfinished, count, some_never_started=bool(turns.left))
 
     def _outcome(self) -> BaseException | None:
         verdict, results = self._verdict, self.results

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from .._adapters._protocols import Backend
 from .._adapters._task_handles import is_task_handle
+from ._verdict import cancelled_elsewhere, input_timed_out
 
 ACCEPTED = "a coroutine, an awaitable or an async function taking no arguments"
 
@@ -47,6 +48,17 @@ class Inputs:
     def name(self, index: int) -> str:
         """How messages name input *index*."""
         return f"input {index} ({describe(self.items[index])})"
+
+    def cancelled_alone(
+        self, index: int, cause: BaseException | None, *, time_limit: float | None
+    ) -> Exception:
+        """The failure of input *index*, cancelled alone, with no abort going on.
+
+        With a *time_limit*, we cancelled it when that passed; else something else did.
+        """
+        if time_limit is not None:
+            return input_timed_out(self.name(index), time_limit)
+        return cancelled_elsewhere(index, self.describe(index), cause)
 
     def close_from(self, start: int) -> None:
         """Close the coroutine objects from position *start* on: they will never run."""

@@ -30,6 +30,16 @@ class Options:
     report_stuck_after: float | None = REPORT_STUCK_AFTER
     #: Wake the caller on every completion, not only at the end.
     wake_on_each: bool = False
+    #: Input *k* starts no sooner than *k* / this many seconds after the first.
+    max_per_second: float | None = None
+    #: Seconds from its own start until an input is cancelled and fails.
+    input_timeout: float | None = None
+
+    @property
+    def starts_in_turns(self) -> bool:
+        """Whether inputs wait for their turn, so async callables are called only then."""
+        limits = (self.max_concurrency, self.stagger, self.max_per_second)
+        return any(limit is not None for limit in limits)
 
 
 def make_options(
@@ -38,6 +48,8 @@ def make_options(
     timeout: object = None,
     max_concurrency: object = None,
     stagger: object = None,
+    max_per_second: object = None,
+    input_timeout: object = None,
     report_stuck_after: object = REPORT_STUCK_AFTER,
     stop_after_first: bool = False,
     tolerate_failures: bool = False,
@@ -51,6 +63,8 @@ def make_options(
             stop_after_first=stop_after_first,
             tolerate_failures=tolerate_failures,
             stagger=None if stagger is None else _seconds("stagger", stagger),
+            max_per_second=_rate(max_per_second),
+            input_timeout=_unless_unlimited(_seconds("input_timeout", input_timeout)),
             report_stuck_after=(
                 None
                 if report_stuck_after is None
@@ -85,6 +99,20 @@ def _seconds(name: str, value: object, *, negative_ok: bool = False) -> float:
     if value < 0 and not negative_ok:
         raise ValueError(f"{name} must not be negative, got {value!r}")
     return float(value)
+
+
+def _rate(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"max_per_second must be a number or None, not {type(value).__name__}")
+    if not value > 0:  # NaN included
+        raise ValueError(f"max_per_second must be more than 0, got {value!r}")
+    return _unless_unlimited(float(value))
+
+
+def _unless_unlimited(value: float) -> float | None:
+    return None if value == math.inf else value
 
 
 def _max_concurrency(value: object) -> int | None:

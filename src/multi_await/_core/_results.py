@@ -38,6 +38,14 @@ class Results:
         value, self.values[index] = self.values[index], None
         return value
 
+    def handed_over(self, index: int, *, tolerated: bool) -> bool:
+        """Whether input *index* gave a value to hand over: it returned, or it failed
+        and its failure is the value, where failures are *tolerated*."""
+        status = self.status[index]
+        if status == RETURNED:
+            return True
+        return tolerated and status == FAILED and self.values[index] is not None
+
     def returned(self) -> list[int]:
         """The positions of the inputs that returned, in input order."""
         return [index for index, status in enumerate(self.status) if status == RETURNED]

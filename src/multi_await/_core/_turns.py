@@ -2,22 +2,27 @@
 
 By default every input starts at once. Each limit a call sets is a :class:`Gate`
 that must let the next input through: :class:`ConcurrencyLimit` for
-``max_concurrency``, :class:`Stagger` for ``stagger``. A gate sees only counts and
-time; :class:`Turns` does the starting, and reports an input whose start failed (an
-async callable that raised when called) to the engine's :class:`Sink` like any
-other failure.
+``max_concurrency``, :class:`Stagger` for ``stagger``, :class:`Pace` for
+``max_per_second``; all of them hold at once. A gate sees only counts and time;
+:class:`Turns` does the starting, and reports an input whose start failed (an async
+callable that raised when called) to the engine's :class:`Sink` like any other
+failure. ``input_timeout`` is the runner's to keep (:meth:`Runner.limit_each`): it
+needs no turn, only a deadline per input.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-from ._inputs import CALLABLE, Inputs, awaitable_of
+from ._inputs import CALLABLE, Inputs, awaitable_of, prepare
+from ._results import Results
 
 if TYPE_CHECKING:
     from .._adapters._protocols import Backend, Runner, Sink
     from ._options import Options
+    from ._wakeup import Wakeup
 
 
 class Gate:
@@ -32,8 +37,8 @@ class Gate:
         """Whether input number *started* may start with *running* inputs running."""
         return True
 
-    def wake_at(self) -> float:
-        """When :meth:`allows` may change by time alone (``inf``: never)."""
+    def wake_at(self, started: int) -> float:
+        """When :meth:`allows` may change by time alone for input *started* (``inf``: never)."""
         return math.inf
 
     def on_time(self, now: float) -> None:
@@ -71,7 +76,7 @@ class Stagger(Gate):
     def allows(self, started: int, running: int) -> bool:
         return started < self._allowed
 
-    def wake_at(self) -> float:
+    def wake_at(self, started: int) -> float:
         return self._next_at
 
     def on_time(self, now: float) -> None:
@@ -83,6 +88,37 @@ class Stagger(Gate):
             self._allowed += 1
 
 
+class Pace(Gate):
+    """``max_per_second``: input *k* starts no sooner than *k* / *rate* seconds after the first.
+
+    Each start is reckoned from the first, not from the one before, so that the
+    pace holds over a long run without drifting; turns missed while another gate
+    held inputs back are taken at once when it lets them through.
+    """
+
+    __slots__ = ("_allowed", "_first", "_rate")
+
+    def __init__(self, rate: float) -> None:
+        self._rate = rate
+        self._allowed = 1
+        self._first = math.inf
+
+    def begin(self, now: float) -> None:
+        self._first = now
+
+    def allows(self, started: int, running: int) -> bool:
+        return started < self._allowed
+
+    def wake_at(self, started: int) -> float:
+        if started < self._allowed:  # not waiting for time: no timer to pay for
+            return math.inf
+        return self._first + self._allowed / self._rate
+
+    def on_time(self, now: float) -> None:
+        due = math.floor((now - self._first) * self._rate) + 1
+        self._allowed = max(self._allowed + 1, due)
+
+
 def gates_for(options: Options) -> list[Gate]:
     """The gates the options of a call ask for; none: everything starts at once."""
     gates: list[Gate] = []
@@ -90,6 +126,8 @@ def gates_for(options: Options) -> list[Gate]:
         gates.append(ConcurrencyLimit(options.max_concurrency))
     if options.stagger is not None:
         gates.append(Stagger(options.stagger))
+    if options.max_per_second is not None:
+        gates.append(Pace(options.max_per_second))
     return gates
 
 
@@ -109,9 +147,10 @@ class Turns:
         "_late_finished",
         "_runner",
         "_sink",
+        "_sleeper",
         "_starting",
         "_stopped",
-        "_tolerate",
+        "_time_limit",
         "left",
         "running",
     )
@@ -119,12 +158,14 @@ class Turns:
     def __init__(self, inputs: Inputs, options: Options, backend: Backend) -> None:
         self._inputs = inputs
         self._gates = gates_for(options)
-        self._tolerate = options.tolerate_failures
+        self._time_limit = options.input_timeout
         self._backend = backend
         self._sink: Sink | None = None
         self._runner: Runner | None = None
         self._starting = False
         self._stopped = False
+        #: What the engine sleeps on while it waits, once it has waited.
+        self._sleeper: Wakeup | None = None
         #: Tasks running elsewhere whose turn never came, watched since the abort.
         self._late: list[int] = []
         #: Those of them that had already finished by then.
@@ -150,6 +191,8 @@ class Turns:
         An input whose start fails is reported to *sink*, until :meth:`end`.
         """
         self._runner, self._sink = runner, sink
+        if self._time_limit is not None:
+            runner.limit_each(self._time_limit)
         for gate in self._gates:
             gate.begin(now)
         self.start_more()
@@ -171,6 +214,7 @@ class Turns:
             runner.all_started()
             return
         self._starting = True
+        left = self.left
         try:
             while self.left and not self._stopped and self._gates_allow():
                 self.left -= 1
@@ -180,19 +224,41 @@ class Turns:
                 runner.all_started()
         finally:
             self._starting = False
+        if self.left < left:
+            self._time_may_have_moved()
+
+    def _time_may_have_moved(self) -> None:
+        """Inputs started: wake the engine if it sleeps with a timer set before them."""
+        if self._sleeper is not None and self.wake_at() < math.inf:
+            self._sleeper.wake()
 
     def wake_at(self) -> float:
         """When the next input may start by time alone (``inf``: not by time)."""
         if not self.left or self._stopped:
             return math.inf
-        return min((gate.wake_at() for gate in self._gates), default=math.inf)
+        started = self.started
+        return min((gate.wake_at(started) for gate in self._gates), default=math.inf)
 
     def on_time(self, now: float) -> None:
         """The time :meth:`wake_at` gave has come: start what may start now."""
+        started = self.started
         for gate in self._gates:
-            if gate.wake_at() <= now:
+            if gate.wake_at(started) <= now:
                 gate.on_time(now)
         self.start_more()
+
+    @property
+    def pull_due(self) -> bool:
+        """Whether the engine's task has an input to fetch before it waits (:meth:`wait`)."""
+        return False
+
+    def wait(self, wakeup: Wakeup) -> Awaitable[None]:
+        """What the engine's task awaits until there is news: *wakeup*'s sleep.
+
+        A source of inputs that must be pulled by a task pulls one instead.
+        """
+        self._sleeper = wakeup
+        return wakeup.sleep()
 
     def failed(self, index: int) -> None:
         """Input *index* failed and the call goes on: its slot is free, and maybe a turn."""
@@ -233,10 +299,12 @@ class Turns:
         """The positions of every input started or watched, in that order."""
         return [*range(self.started), *self._late]
 
-    def finished_unstarted(self) -> int:
-        """How many tasks running elsewhere, whose turn has not come, have finished."""
+    def unfinished(self, results: Results) -> int:
+        """How many inputs have not finished, started or not (for the timeout's message)."""
         inputs = self._inputs
-        return sum(map(inputs.finished_elsewhere, inputs.elsewhere_from(self.started)))
+        # Less the tasks handed in that finished elsewhere while they waited for a turn.
+        elsewhere = sum(map(inputs.finished_elsewhere, inputs.elsewhere_from(self.started)))
+        return len(inputs) - results.finished_count() - elsewhere
 
     def _gates_allow(self) -> bool:
         started, running = self.started, self.running
@@ -260,3 +328,16 @@ class Turns:
             self._sink.input_raised(index, failure)
         finally:
             del failure  # let go
+
+
+#: How a call lays out its inputs: given what the caller passed, its options and the
+#: backend, the inputs, their turns, and the results they will give.
+Plan = Callable[[Sequence[object], "Options", "Backend"], tuple[Inputs, Turns, Results]]
+
+
+def lay_out(
+    aws: Sequence[object], options: Options, backend: Backend
+) -> tuple[Inputs, Turns, Results]:
+    """The plan of a call given its inputs: each checked, by position, before any starts."""
+    inputs = prepare(aws, backend, call=not options.starts_in_turns)
+    return inputs, Turns(inputs, options, backend), Results(len(inputs))

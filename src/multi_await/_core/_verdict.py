@@ -114,6 +114,14 @@ def timeout_error(
     )
 
 
+def input_timed_out(name: str, seconds: float) -> TimeoutError:
+    """The failure of input *name*, cancelled when its own time limit of *seconds* passed."""
+    return TimeoutError(
+        f"{name} had not finished within its input_timeout of {seconds:g} s; "
+        "it was cancelled and awaited"
+    )
+
+
 def pick_exception(
     preferred: BaseException | None,
     failures: Sequence[tuple[int, BaseException]],
