@@ -11,6 +11,7 @@ from ._compat._helpers import cancel_all, with_value
 from ._compat._select_loop import MultiAwait, multi_await
 from ._errors import InputCancelledError, secondary_errors
 from ._gather import gather_or_abort
+from ._map import map_or_abort
 from ._race import race_or_abort
 from ._wait import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, Done, DoneItem, wait_or_abort
 
@@ -25,6 +26,7 @@ __all__ = [
     "as_completed_or_abort",
     "cancel_all",
     "gather_or_abort",
+    "map_or_abort",
     "multi_await",
     "race_or_abort",
     "secondary_errors",

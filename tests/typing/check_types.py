@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import AsyncIterator
 
 from typing_extensions import Never, assert_type
 
@@ -18,6 +19,7 @@ from multi_await import (
     DoneItem,
     as_completed_or_abort,
     gather_or_abort,
+    map_or_abort,
     wait_or_abort,
 )
 
@@ -121,3 +123,21 @@ async def wait_accepts_tasks_whose_done_items_are_those_tasks() -> None:
     done_as_item: DoneItem[str] = Done(0, "zero")
     assert_type(task_as_item.result(), str)
     assert_type(done_as_item.result(), str)
+
+
+async def doubled(value: int) -> str:
+    return str(2 * value)
+
+
+async def numbers() -> AsyncIterator[int]:
+    yield 1
+
+
+async def map_gives_a_list_of_fn_s_result_type_or_streams_it() -> None:
+    assert_type(await map_or_abort(doubled, [1, 2]), list[str])
+    assert_type(await map_or_abort(doubled, numbers(), max_concurrency=5), list[str])
+    listed = await map_or_abort(doubled, range(3), return_exceptions=True)
+    assert_type(listed, list[str | Exception])
+    async with map_or_abort(doubled, numbers(), ordered=False) as results:
+        async for result in results:
+            assert_type(result, str)

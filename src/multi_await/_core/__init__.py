@@ -1,7 +1,9 @@
 """The core: one abort engine, written against AnyIO alone, and what it is made of.
 
 - ``_inputs``: what the caller passed, checked and classified before anything starts;
-- ``_turns``: which input starts next, and when (``max_concurrency``, ``stagger``);
+- ``_turns``: which input starts next, and when (``max_concurrency``, ``stagger``,
+  ``max_per_second``);
+- ``_source``: inputs pulled lazily from an iterable, for ``map_or_abort``, by slot;
 - ``_results``: what each input gave, by position, and a read-only view of it;
 - ``_verdict``: why the engine stopped, and the one exception the call raises;
 - ``_engine``: the lifecycle of a call (open, wait, close, drain) and the stuck report;

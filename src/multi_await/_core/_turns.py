@@ -171,9 +171,9 @@ class Turns:
         #: Those of them that had already finished by then.
         self._late_finished: set[int] = set()
         #: Inputs whose turn has not come yet.
-        self.left = len(inputs)
+        self.left: int = len(inputs)
         #: Inputs started (or watched) that have not finished.
-        self.running = 0
+        self.running: int = 0
 
     @property
     def deferred(self) -> bool:
