@@ -73,7 +73,7 @@ def standard_sizes(
 
 
 def all_workloads() -> list[Workload]:
-    from . import abort, as_completed, bounded, foreign_tasks, memory, select_loop, spawn
+    from . import abort, as_completed, bounded, foreign_tasks, map, memory, select_loop, spawn
 
     return [
         spawn.WORKLOAD,
@@ -83,4 +83,6 @@ def all_workloads() -> list[Workload]:
         foreign_tasks.WORKLOAD,
         bounded.WORKLOAD,
         *select_loop.WORKLOADS,
+        map.COST,
+        map.MEMORY,
     ]

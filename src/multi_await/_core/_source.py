@@ -198,7 +198,7 @@ class Feed(Turns):
         self.start_more()
 
     def start_more(self) -> None:
-        if self._starting or self._stopped or not self.left:
+        if not self._free or self._starting or self._stopped or not self.left:
             return
         if self._by_task:
             if self.pull_due and self._sleeper is not None:
@@ -211,7 +211,7 @@ class Feed(Turns):
                 self._pull(cast("Iterator[Any]", self._items))
         finally:
             self._starting = False
-        if self.started > started:
+        if self._gates and self.started > started:
             self._time_may_have_moved()
 
     def wait(self, wakeup: Wakeup) -> Awaitable[None]:
