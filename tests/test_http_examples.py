@@ -152,3 +152,21 @@ def test_trio_select_loop_receives_every_item_of_both_channels(server: LocalServ
     assert lines[-1] == "both channels have ended"
     assert len(lines) == 6
     assert no_request_left_hanging(server).abandoned == []
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_crawler_gives_up_on_the_stalled_page_alone_and_crawls_the_rest(
+    server: LocalServer, backend: str
+) -> None:
+    lines = run_example("http_crawler.py", server.base_url, "--backend", backend)
+    assert lines == [
+        "index: 'index'",
+        "about: 'about'",
+        "news: 'news'",
+        "stalled: gave up after 0.5 s",
+        "contact: 'contact'",
+        "archive: 'archive'",
+    ]
+    record = no_request_left_hanging(server)
+    assert record.abandoned == ["stalled"]
+    assert sorted(record.answered) == ["about", "archive", "contact", "index", "news"]

@@ -96,8 +96,9 @@ def map_or_abort(
     :param items: an iterable or async iterable of the items, checked here but not
         pulled until the call starts
     :param max_concurrency: at most this many inputs run at once, and at most this
-        many items are pulled ahead of the results taken. ``None`` means
-        :data:`DEFAULT_MAX_CONCURRENCY` (100): a map never runs unbounded.
+        many items are pulled ahead of the results taken. ``None`` means 100, the
+        size of httpx's and aiohttp's default connection pools: a map never runs
+        unbounded, since its memory is what this bounds.
     :param max_per_second: starts paced evenly; see :func:`gather_or_abort`
     :param timeout: seconds, from the start, before everything is cancelled,
         awaited, and :exc:`TimeoutError` is raised; ``None`` for no limit
