@@ -6,6 +6,7 @@ An async function over a lazily pulled source, sync or async, in bounded memory.
 from __future__ import annotations
 
 import inspect
+import logging
 import math
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from multi_await import map_or_abort, secondary_errors
 
 from .conftest import VIRTUAL_CLOCK_BACKENDS, on_a_virtual_clock
+from .test_stuck_report import ReleaseOnReport
 
 pytestmark = pytest.mark.anyio
 
@@ -397,3 +399,133 @@ class TestExactInstants:
         assert "input 1 " in str(results[1])
         assert results[2] == 2
         assert anyio.current_time() - begin == 2 + 4 + 1
+
+
+async def test_stop_async_iteration_from_fn_is_a_runtime_error_in_the_stream() -> None:
+    stop = StopAsyncIteration()
+
+    async def reads_past_the_end(item: int) -> int:
+        raise stop
+
+    with pytest.raises(RuntimeError, match="raised StopAsyncIteration") as caught:
+        async with map_or_abort(reads_past_the_end, range(3)) as results:
+            async for _ in results:
+                pass  # pragma: no cover
+    assert caught.value.__cause__ is stop
+    with pytest.raises(StopAsyncIteration):  # awaited, it is raised as itself
+        await map_or_abort(reads_past_the_end, range(3))
+
+
+class TestClosingTheItems:
+    async def test_a_failure_to_close_them_is_raised(self) -> None:
+        async def items() -> AsyncIterator[int]:
+            try:
+                yield 1
+                await anyio.sleep_forever()
+            finally:
+                raise OSError("cursor could not close")
+
+        async def quick(item: int) -> int:
+            return item
+
+        with pytest.raises(OSError, match="cursor could not close"):
+            async with map_or_abort(quick, items()) as results:
+                async for _ in results:
+                    break
+
+    async def test_a_failure_to_close_them_is_attached_to_the_failure_leaving(self) -> None:
+        def items() -> Iterator[int]:
+            try:
+                yield 1
+                yield 2
+            finally:
+                raise OSError("cursor could not close")
+
+        async def fails(item: int) -> int:
+            raise KeyError(item)
+
+        with pytest.raises(KeyError) as caught:
+            await map_or_abort(fails, items(), max_concurrency=1)
+        assert [str(error) for error in secondary_errors(caught.value)] == [
+            "cursor could not close"
+        ]
+
+
+async def test_the_stuck_report_names_the_item_s_position() -> None:
+    reports = ReleaseOnReport()
+
+    async def stubborn(item: int) -> int:
+        if item == 0:
+            raise ValueError("first")
+        try:
+            await anyio.sleep_forever()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await reports.unblock.wait()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    logger = logging.getLogger("multi_await")
+    logger.addHandler(reports)
+    try:
+        with pytest.raises(ValueError, match="first"):
+            await map_or_abort(stubborn, range(5), max_concurrency=3, report_stuck_after=0.05)
+    finally:
+        logger.removeHandler(reports)
+    assert reports.records
+    named = {record.getMessage().split(" (coroutine")[0] for record in reports.records}
+    assert named <= {"input 1", "input 2"}
+
+
+async def test_an_async_source_that_waits_for_the_results_does_not_hold_them_back() -> None:
+    # A crawler's frontier: the links of each page are found in its result.
+    send, receive = anyio.create_memory_object_stream[int](100)
+
+    async def links() -> AsyncIterator[int]:
+        async with receive:
+            async for link in receive:
+                yield link
+
+    async def fetch(page: int) -> list[int]:
+        await anyio.lowlevel.checkpoint()
+        return [page * 2 + 1, page * 2 + 2] if page < 10 else []
+
+    seen = []
+    send.send_nowait(0)
+    async with send, map_or_abort(fetch, links(), max_concurrency=4, ordered=False) as pages:
+        pending = 1
+        async for found in pages:
+            seen.append(found)
+            pending += len(found) - 1
+            for link in found:
+                send.send_nowait(link)
+            if not pending:
+                break
+    assert len(seen) == 21
+
+
+class TestAStalledSource:
+    @pytest.fixture(params=VIRTUAL_CLOCK_BACKENDS)
+    def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
+        return on_a_virtual_clock(request.param)
+
+    async def test_the_timeout_interrupts_it_and_results_already_in_come_first(self) -> None:
+        closed = []
+
+        async def items() -> AsyncIterator[int]:
+            try:
+                yield 1
+                await anyio.sleep_forever()
+            finally:
+                closed.append(anyio.current_time())
+
+        async def double(item: int) -> int:
+            return 2 * item
+
+        begin = anyio.current_time()
+        results = []
+        with pytest.raises(TimeoutError):
+            async with map_or_abort(double, items(), timeout=3) as doubled:
+                async for result in doubled:
+                    results.append((result, anyio.current_time() - begin))
+        assert results == [(2, 0)]
+        assert [at - begin for at in closed] == [3]

@@ -7,6 +7,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, G
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar, overload
 
+import anyio
+from anyio.abc import TaskGroup
+
 from ._core._engine import AbortEngine
 from ._core._options import REPORT_STUCK_AFTER, Options, make_options
 from ._core._source import Source
@@ -82,8 +85,11 @@ def map_or_abort(
     are closed (``aclose()`` for an async one) however the call ends; other
     iterators are left as they are.
 
-    An async *items* is pulled by the task that awaits, or iterates, the call: while
-    it waits for results, and before each result it is handed when a slot is free.
+    A sync *items* is pulled as slots free, in the event loop's thread; an async one
+    by a task of the call's own, so that a source which waits for the results (a
+    queue of links the pages fill) never holds them back. A failure of *items* once
+    the call is stopping (its cleanup, say) is raised, or attached to the exception
+    that leaves the call.
 
     .. warning::
        With ``ordered=True`` (the default) a stream holds the results that finished
@@ -158,13 +164,23 @@ def map_or_abort(
 class MapOrAbort(Generic[T]):
     """What :func:`map_or_abort` returns: await it, or enter it with ``async with``."""
 
-    __slots__ = ("_engine", "_next_position", "_options", "_ordered", "_ready", "_source")
+    __slots__ = (
+        "_engine",
+        "_feeding",
+        "_next_position",
+        "_options",
+        "_ordered",
+        "_ready",
+        "_source",
+    )
 
     def __init__(self, source: Source, options: Options, ordered: bool) -> None:
         self._source = source
         self._options = options
         self._ordered = ordered
         self._engine: AbortEngine | None = None
+        #: Where the task that pulls async items runs, if they are async.
+        self._feeding: TaskGroup | None = None
         #: Positions that finished before the one to hand over next, and their slots.
         self._ready: dict[int, int] = {}
         self._next_position = 0
@@ -176,11 +192,17 @@ class MapOrAbort(Generic[T]):
         if self._engine is not None:
             raise RuntimeError("map_or_abort() can be awaited or entered only once")
         self._engine = engine = AbortEngine((), self._options, self._source.plan)
+        feed = self._source.feeder()
+        if feed is not None:
+            self._feeding = anyio.create_task_group()
+            await self._feeding.__aenter__()
         try:
             await engine.open()
         except BaseException as exc:
-            await self._source.close(exc)
+            await self._finish(exc)
             raise
+        if self._feeding is not None and feed is not None:
+            self._feeding.start_soon(feed)
         return _Stream(self._next_in_order if self._ordered else self._next)
 
     async def __aexit__(
@@ -193,12 +215,22 @@ class MapOrAbort(Generic[T]):
         try:
             await self._engine.close(exc)
         except BaseException as error:
-            await self._source.close(error)
+            await self._finish(error)
             raise
         else:
-            await self._source.close(exc)
+            await self._finish(exc)
         finally:
             del exc, tb  # let go
+
+    async def _finish(self, error: BaseException | None) -> None:
+        """After the engine: wait for the task that pulls (stopped with the turns), close
+        the items; *error* is the exception leaving the call, if any."""
+        try:
+            if self._feeding is not None:
+                await self._feeding.__aexit__(None, None, None)
+        finally:
+            await self._source.close(error)
+            del error  # let go
 
     async def _all(self) -> list[T]:
         results: list[Any] = []
@@ -210,11 +242,9 @@ class MapOrAbort(Generic[T]):
                 results[position] = value
         return results
 
-    async def _next(self) -> T:
+    async def _next(self) -> T | _End:
         taken = await self._next_taken()
-        if taken is None:
-            raise StopAsyncIteration
-        return taken[1]
+        return END if taken is None else taken[1]
 
     async def _next_taken(self) -> tuple[int, T] | None:
         """The next result to finish, with its item's position; ``None`` at the end."""
@@ -224,13 +254,13 @@ class MapOrAbort(Generic[T]):
             return None
         return self._source.position(slot), self._take(slot)
 
-    async def _next_in_order(self) -> T:
+    async def _next_in_order(self) -> T | _End:
         ready, source = self._ready, self._source
         assert self._engine is not None
         while (slot := ready.pop(self._next_position, None)) is None:
             finished = await self._engine.next_returned()
             if finished is None:
-                raise StopAsyncIteration
+                return END
             ready[source.position(finished)] = finished
         self._next_position += 1
         return self._take(slot)
@@ -242,14 +272,30 @@ class MapOrAbort(Generic[T]):
         return value
 
 
+class _End:
+    """What the steps of a stream give once every result has been given."""
+
+
+END = _End()
+
+
 class _Stream(AsyncIterator[T]):
     __slots__ = ("_next",)
 
-    def __init__(self, next_result: Callable[[], Awaitable[T]]) -> None:
+    def __init__(self, next_result: Callable[[], Awaitable[T | _End]]) -> None:
         self._next = next_result
 
     def __aiter__(self) -> _Stream[T]:
         return self
 
     async def __anext__(self) -> T:
-        return await self._next()
+        try:
+            result = await self._next()
+        except StopAsyncIteration as exc:  # it would end the loop as if all were given
+            raise RuntimeError(
+                "an input of map_or_abort() raised StopAsyncIteration, "
+                "which cannot be raised from a stream of results"
+            ) from exc
+        if isinstance(result, _End):
+            raise StopAsyncIteration
+        return result

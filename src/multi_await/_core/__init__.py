@@ -3,7 +3,8 @@
 - ``_inputs``: what the caller passed, checked and classified before anything starts;
 - ``_turns``: which input starts next, and when (``max_concurrency``, ``stagger``,
   ``max_per_second``);
-- ``_source``: inputs pulled lazily from an iterable, for ``map_or_abort``, by slot;
+- ``_source``, ``_feed``: inputs pulled lazily from an iterable into slots, for
+  ``map_or_abort``, and who pulls them (an async one: a task of its own);
 - ``_results``: what each input gave, by position, and a read-only view of it;
 - ``_verdict``: why the engine stopped, and the one exception the call raises;
 - ``_engine``: the lifecycle of a call (open, wait, close, drain) and the stuck report;

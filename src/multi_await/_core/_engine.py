@@ -125,7 +125,7 @@ class AbortEngine:
         await runner.open()
         now = self._backend.current_time()
         self._deadline = now + self._options.timeout
-        self._turns.begin(runner, self, now)
+        self._turns.begin(runner, self, now, self._wakeup)
 
     async def next_returned(self) -> int | None:
         """The position of the next input that returned, in completion order.
@@ -136,10 +136,7 @@ class AbortEngine:
         """
         results, turns, verdict = self.results, self._turns, self._verdict
         order = results.order
-        # Inputs a task must fetch are fetched before a result is handed over.
-        while verdict.reason is None and (turns.running or turns.left):
-            if order and not turns.pull_due:
-                break
+        while not order and (turns.running or turns.left) and verdict.reason is None:
             await self._wait_for_news()
         if order and verdict.reason is not Reason.INTERRUPTED:
             index = order.popleft()
@@ -277,10 +274,10 @@ class AbortEngine:
         timer = None
         try:
             if wake_at == math.inf:  # no time limit: no cancel scope to pay for
-                await self._turns.wait(self._wakeup)
+                await self._wakeup.sleep()
             else:
                 with anyio.CancelScope(deadline=wake_at) as timer:
-                    await self._turns.wait(self._wakeup)
+                    await self._wakeup.sleep()
         except GeneratorExit:  # our coroutine is being closed: no await is possible
             self._abort(Reason.INTERRUPTED, None)
             raise

@@ -13,7 +13,7 @@ needs no turn, only a deadline per input.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ._inputs import CALLABLE, Inputs, awaitable_of, prepare
@@ -147,10 +147,10 @@ class Turns:
         "_late_finished",
         "_runner",
         "_sink",
-        "_sleeper",
         "_starting",
         "_stopped",
         "_time_limit",
+        "_wakeup",
         "left",
         "running",
     )
@@ -164,8 +164,8 @@ class Turns:
         self._runner: Runner | None = None
         self._starting = False
         self._stopped = False
-        #: What the engine sleeps on while it waits, once it has waited.
-        self._sleeper: Wakeup | None = None
+        #: What the engine sleeps on while it waits (from :meth:`begin`).
+        self._wakeup: Wakeup | None = None
         #: Tasks running elsewhere whose turn never came, watched since the abort.
         self._late: list[int] = []
         #: Those of them that had already finished by then.
@@ -185,12 +185,13 @@ class Turns:
         """How many inputs have had their turn."""
         return len(self._inputs) - self.left
 
-    def begin(self, runner: Runner, sink: Sink, now: float) -> None:
+    def begin(self, runner: Runner, sink: Sink, now: float, wakeup: Wakeup) -> None:
         """Start what may start at once with *runner*, at the time *now*.
 
-        An input whose start fails is reported to *sink*, until :meth:`end`.
+        An input whose start fails is reported to *sink*, until :meth:`end`. The
+        engine sleeps on *wakeup* while it waits for news, a turn by time included.
         """
-        self._runner, self._sink = runner, sink
+        self._runner, self._sink, self._wakeup = runner, sink, wakeup
         if self._time_limit is not None:
             runner.limit_each(self._time_limit)
         for gate in self._gates:
@@ -199,7 +200,7 @@ class Turns:
 
     def end(self) -> None:
         """Every input has finished: let go of the runner and the sink."""
-        self._runner = self._sink = None
+        self._runner = self._sink = self._wakeup = None
 
     def start_more(self) -> None:
         """Start inputs in order while the gates let them."""
@@ -229,8 +230,8 @@ class Turns:
 
     def _time_may_have_moved(self) -> None:
         """Inputs started: wake the engine if it sleeps with a timer set before them."""
-        if self._sleeper is not None and self.wake_at() < math.inf:
-            self._sleeper.wake()
+        if self._wakeup is not None and self.wake_at() < math.inf:
+            self._wakeup.wake()
 
     def wake_at(self) -> float:
         """When the next input may start by time alone (``inf``: not by time)."""
@@ -246,19 +247,6 @@ class Turns:
             if gate.wake_at(started) <= now:
                 gate.on_time(now)
         self.start_more()
-
-    @property
-    def pull_due(self) -> bool:
-        """Whether the engine's task has an input to fetch before it waits (:meth:`wait`)."""
-        return False
-
-    def wait(self, wakeup: Wakeup) -> Awaitable[None]:
-        """What the engine's task awaits until there is news: *wakeup*'s sleep.
-
-        A source of inputs that must be pulled by a task pulls one instead.
-        """
-        self._sleeper = wakeup
-        return wakeup.sleep()
 
     def failed(self, index: int) -> None:
         """Input *index* failed and the call goes on: its slot is free, and maybe a turn."""
