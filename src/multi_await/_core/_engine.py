@@ -141,7 +141,7 @@ class AbortEngine:
         if order and verdict.reason is not Reason.INTERRUPTED:
             index = order.popleft()
             if results.handed_over(index, tolerated=self._options.tolerate_failures):
-                if not (order or turns.running or turns.left or verdict.reason):
+                if not order and not turns.running and not turns.left and verdict.reason is None:
                     await self.close()  # that was the last one: nothing left to wait for
                 return index
         await self.close()
