@@ -202,3 +202,25 @@ class TestExactInstants:
             )
         assert anyio.current_time() - begin == 5
         assert sorted(line.cleaned) == ["a", "b"]
+
+    async def test_an_input_aborted_before_its_limit_is_not_cancelled_again_at_it(
+        self,
+    ) -> None:
+        cleanup: list[float] = []
+
+        async def slow_cleanup() -> None:
+            try:
+                await anyio.sleep_forever()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await anyio.sleep(5)  # past its limit, at 2
+                cleanup.append(anyio.current_time())
+
+        async def fails() -> None:
+            await anyio.sleep(1)
+            raise KeyError("first")
+
+        begin = anyio.current_time()
+        with pytest.raises(KeyError):
+            await gather_or_abort(slow_cleanup(), fails(), input_timeout=2)
+        assert [at - begin for at in cleanup] == [6]  # its cleanup ran to its end
