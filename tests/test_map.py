@@ -473,7 +473,7 @@ async def test_the_stuck_report_names_the_item_s_position() -> None:
         logger.removeHandler(reports)
     assert reports.records
     named = {record.getMessage().split(" (coroutine")[0] for record in reports.records}
-    assert named <= {"input 1", "input 2"}
+    assert named <= {"multi_await: input 1", "multi_await: input 2"}
 
 
 async def test_an_async_source_that_waits_for_the_results_does_not_hold_them_back() -> None:

@@ -123,9 +123,8 @@ class AbortEngine:
         """Start the inputs (as many as may run at once)."""
         self._runner = runner = self._backend.runner(self)
         await runner.open()
-        now = self._backend.current_time()
-        self._deadline = now + self._options.timeout
-        self._turns.begin(runner, self, now, self._wakeup)
+        self._deadline = self._backend.current_time() + self._options.timeout
+        self._turns.begin(runner, self, self._wakeup)
 
     async def next_returned(self) -> int | None:
         """The position of the next input that returned, in completion order.

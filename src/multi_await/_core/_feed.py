@@ -106,9 +106,9 @@ class Feed(Turns):
     def started(self) -> int:
         return len(self._inputs)
 
-    def begin(self, runner: Runner, sink: Sink, now: float, wakeup: Wakeup) -> None:
+    def begin(self, runner: Runner, sink: Sink, wakeup: Wakeup) -> None:
         self._source_failed = cast("_SourceSink", sink).source_failed
-        super().begin(runner, sink, now, wakeup)
+        super().begin(runner, sink, wakeup)
 
     def position(self, slot: int) -> int:
         return cast("SlotInputs", self._inputs).positions[slot]
@@ -220,9 +220,8 @@ class Feed(Turns):
         slot = self._free.pop()
         position = inputs.pulled
         inputs.pulled += 1
-        if position == 0:  # the pace counts from the first start
-            for gate in self._gates:
-                gate.begin(self._backend.current_time())
+        if position == 0:
+            self._begin_gates()
         inputs.positions[slot] = position
         inputs.items[slot] = cast("Item", self._fn)  # named so if it fails to make an input
         self._results.status[slot] = PENDING

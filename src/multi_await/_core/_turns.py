@@ -31,7 +31,7 @@ class Gate:
     __slots__ = ()
 
     def begin(self, now: float) -> None:
-        """The call starts, at the time *now*."""
+        """The first input starts, at the time *now*."""
 
     def allows(self, started: int, running: int) -> bool:
         """Whether input number *started* may start with *running* inputs running."""
@@ -185,8 +185,8 @@ class Turns:
         """How many inputs have had their turn."""
         return len(self._inputs) - self.left
 
-    def begin(self, runner: Runner, sink: Sink, now: float, wakeup: Wakeup) -> None:
-        """Start what may start at once with *runner*, at the time *now*.
+    def begin(self, runner: Runner, sink: Sink, wakeup: Wakeup) -> None:
+        """Start what may start at once with *runner*.
 
         An input whose start fails is reported to *sink*, until :meth:`end`. The
         engine sleeps on *wakeup* while it waits for news, a turn by time included.
@@ -194,9 +194,13 @@ class Turns:
         self._runner, self._sink, self._wakeup = runner, sink, wakeup
         if self._time_limit is not None:
             runner.limit_each(self._time_limit)
+        self.start_more()
+
+    def _begin_gates(self) -> None:
+        """The first input starts now: the gates count their time from here."""
+        now = self._backend.current_time()
         for gate in self._gates:
             gate.begin(now)
-        self.start_more()
 
     def end(self) -> None:
         """Every input has finished: let go of the runner and the sink."""
@@ -216,6 +220,8 @@ class Turns:
             return
         self._starting = True
         left = self.left
+        if not self.started:
+            self._begin_gates()
         try:
             while self.left and not self._stopped and self._gates_allow():
                 self.left -= 1
