@@ -6,6 +6,8 @@ clock can be virtual; on uvloop's real clock, outcomes with wide margins.
 
 from __future__ import annotations
 
+import inspect
+import math
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -224,3 +226,15 @@ class TestExactInstants:
         with pytest.raises(KeyError):
             await gather_or_abort(slow_cleanup(), fails(), input_timeout=2)
         assert [at - begin for at in cleanup] == [6]  # its cleanup ran to its end
+
+
+@pytest.mark.parametrize(
+    ("value", "error"), [(-1, ValueError), (math.nan, ValueError), ("5", TypeError)]
+)
+async def test_a_bad_input_timeout_is_refused_before_anything_starts(
+    value: object, error: type[Exception]
+) -> None:
+    coroutine = Probe().returns("never")
+    with pytest.raises(error, match="input_timeout"):
+        await gather_or_abort(coroutine, input_timeout=value)  # type: ignore[call-overload]
+    assert inspect.getcoroutinestate(coroutine) == inspect.CORO_CLOSED

@@ -7,6 +7,8 @@ starts early.
 
 from __future__ import annotations
 
+import inspect
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -104,3 +106,18 @@ async def test_no_input_starts_before_its_turn_on_any_clock() -> None:
     await gather_or_abort(*(starts.input(i) for i in range(4)), max_per_second=50)
     # To within the rounding of the sums of floats that make the deadlines.
     assert all(at >= k / 50 - 1e-9 for k, at in enumerate(starts.since(begin)))
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [(0, ValueError), (-2, ValueError), (math.nan, ValueError), (True, TypeError)],
+)
+async def test_a_bad_rate_is_refused_before_anything_starts(
+    value: object, error: type[Exception]
+) -> None:
+    called: list[int] = []
+    coroutine = Starts()._sleep(1, 0)
+    with pytest.raises(error, match="max_per_second"):
+        await race_or_abort([coroutine, lambda: called.append(1)], max_per_second=value)  # type: ignore[arg-type,list-item]
+    assert inspect.getcoroutinestate(coroutine) == inspect.CORO_CLOSED
+    assert called == []
