@@ -529,3 +529,35 @@ class TestAStalledSource:
                     results.append((result, anyio.current_time() - begin))
         assert results == [(2, 0)]
         assert [at - begin for at in closed] == [3]
+
+
+async def test_fn_that_raises_when_called_fails_with_its_own_exception(kind: str) -> None:
+    items = Items()
+    bad = ValueError("not even a coroutine")
+
+    def broken(item: int) -> Any:
+        raise bad
+
+    with pytest.raises(ValueError) as caught:
+        await map_or_abort(broken, items.of(kind), max_concurrency=2)
+    assert caught.value is bad
+    assert items.pulled == 1
+    assert items.closed
+
+
+async def test_after_a_break_a_failure_while_the_rest_stop_is_raised(kind: str) -> None:
+    items = Items()
+
+    async def fails_when_cancelled(item: int) -> int:
+        if item == 0:
+            return 0
+        try:
+            await anyio.sleep_forever()
+        finally:
+            raise OSError(f"cleanup of {item}")
+
+    with pytest.raises(OSError, match="cleanup of"):
+        async with map_or_abort(fails_when_cancelled, items.of(kind), max_concurrency=3) as results:
+            async for _ in results:
+                break
+    assert items.closed

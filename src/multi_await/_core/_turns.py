@@ -176,11 +176,6 @@ class Turns:
         self.running: int = 0
 
     @property
-    def deferred(self) -> bool:
-        """Whether inputs wait for their turn, so async callables are called only then."""
-        return bool(self._gates)
-
-    @property
     def started(self) -> int:
         """How many inputs have had their turn."""
         return len(self._inputs) - self.left
