@@ -19,6 +19,7 @@ LIBRARIES = (
     "quattro",
     "aiotools",
     "aiometer",
+    "aiostream",
     "matplotlib",
 )
 #: The implementations of multi_await, drawn thicker.
@@ -27,6 +28,7 @@ OURS = {
     "wait_or_abort",
     "as_completed_or_abort",
     "MultiAwait.get",
+    "map_or_abort",
 }
 #: Marks figures measured in another process, on another Python (multi-await 1.0.4).
 OTHER_PROCESS = "†"

@@ -116,6 +116,26 @@ def grows_like_baseline(workload: str, target: str, name: str) -> Callable[..., 
     return check
 
 
+def flat(workload: str, target: str, name: str, at_most: float) -> Callable[..., list[Verdict]]:
+    """A figure that must not grow with N (within 1.5x), and stay below *at_most*."""
+
+    def check(results: list[Result], backends: list[str]) -> list[Verdict]:
+        verdicts = []
+        for backend in backends:
+            medians = _median(results, workload, backend, name)
+            if len(medians) < 2:
+                verdicts.append(Verdict(target, backend, "", None))
+                continue
+            sizes = sorted(medians)
+            growth = medians[sizes[-1]] / medians[sizes[0]]
+            figures = f"{name}: {_show(medians, ' KiB')} from N = {sizes[0]:,} to {sizes[-1]:,}"
+            met = growth <= GROWTH and max(medians.values()) <= at_most
+            verdicts.append(Verdict(target, backend, figures, met))
+        return verdicts
+
+    return check
+
+
 def _per_unit(workload: str, medians: dict[int, float]) -> dict[int, float]:
     """Latency per pending input for the abort; the other figures are per unit already."""
     if workload == "abort":
@@ -136,6 +156,7 @@ CHECKS = [
     grows_like_baseline(
         "select_one", "MultiAwait.get: O(1) per item, one at a time", "MultiAwait.get"
     ),
+    flat("map_memory", "map_or_abort: peak memory flat in N, below 8 MiB", "map_or_abort", 8192),
 ]
 
 
