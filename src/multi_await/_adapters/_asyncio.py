@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .._core._inputs import COROUTINE, describe
+from . import _anyio_scopes
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
@@ -114,9 +115,9 @@ class AsyncioRunner:
 
     def abort(self) -> None:
         self._aborted = True
+        cancel = _anyio_scopes.canceller()
         for future in self._running:
-            # Each is cancelled once, as TaskGroup does; False means it had finished.
-            if not future.cancel():
+            if not cancel(future):  # it had finished
                 self._missed.add(future)
         if self._handles is not None:
             self._handles.abort()
