@@ -29,14 +29,14 @@ inside inputs do not hold off the abort on asyncio.
 
 # This module is where AnyIO's private, partly unannotated internals are used: the
 # checks for that are turned off here alone.
-# pyright: reportPrivateUsage=false, reportUnknownMemberType=false, reportUnknownVariableType=false
+# pyright: reportPrivateUsage=false, reportUnknownMemberType=false
+# pyright: reportUnknownVariableType=false, reportUnknownArgumentType=false
 
 from __future__ import annotations
 
 import sys
-from asyncio import CancelledError, Future, Handle, Task
-from collections.abc import Callable
-from operator import methodcaller
+from asyncio import AbstractEventLoop, CancelledError, Future, Task
+from collections.abc import Collection
 from types import FunctionType
 from typing import Any, cast
 from weakref import WeakKeyDictionary
@@ -86,52 +86,113 @@ def _unsupported() -> str | None:
 UNSUPPORTED = _unsupported()
 
 
-#: The task states AnyIO keeps (empty until a task enters a scope), where it has them.
-_task_states_in_use: WeakKeyDictionary[Task[Any], Any] = WeakKeyDictionary()
-
-
-#: ``future.cancel()``, a task's own method and not Future's.
-_cancel_once: Callable[[Future[Any]], bool] = methodcaller("cancel")
-
-#: How an abort cancels one input's task or future, where AnyIO's internals allow it.
-_cancel_as_anyio: Callable[[Future[Any]], bool] = _cancel_once
-
-
-def canceller() -> Callable[[Future[Any]], bool]:
-    """The function an abort calls on each input's task or future.
-
-    It returns ``False`` where the future had already finished, as
-    :meth:`asyncio.Future.cancel` does.
-    """
-    if UNSUPPORTED is not None or not _task_states_in_use:  # no task is in any scope
-        return _cancel_once
-    return _cancel_as_anyio
+def _cancel_each(futures: Collection[Future[Any]]) -> list[Future[Any]]:
+    """Cancel each of *futures* once; return those that had already finished."""
+    return [future for future in futures if not future.cancel()]
 
 
 if UNSUPPORTED is None:
-    from anyio._backends._asyncio import CancelScope, _task_states
+    from anyio._backends._asyncio import CancelScope, TaskState, _task_states
 
-    _task_states_in_use = _task_states
+    def cancel_all(loop: AbstractEventLoop, futures: Collection[Future[Any]]) -> list[Future[Any]]:
+        """Cancel each of *futures*, running on *loop*, as a cancelled AnyIO task group
+        would cancel its children: once where outside every AnyIO scope.
 
-    def _cancel(future: Future[Any]) -> bool:
-        """Cancel *future* as a cancelled AnyIO task group would cancel its child."""
-        outermost = _outermost_scope(future) if isinstance(future, Task) else None
-        if outermost is None or not isinstance(future, Task):
-            return future.cancel()
-        if not isinstance(outermost, _AbortScope):  # else another call aborts it already
-            _AbortScope(future, outermost).cancel(REASON)
-        return True
+        :return: those that had already finished
+        """
+        in_scopes = _in_scopes(futures) if UNSUPPORTED is None else {}
+        if not in_scopes:
+            return _cancel_each(futures)
+        abort = _Abort(loop)
+        finished = []
+        for future in futures:
+            found = in_scopes.get(future)
+            if found is not None:
+                abort.cancel(*found)
+            elif not future.cancel():
+                finished.append(future)
+        abort.started()
+        return finished
 
-    _cancel_as_anyio = _cancel
+    def _in_scopes(
+        futures: Collection[Future[Any]],
+    ) -> dict[Future[Any], tuple[CancelScope, TaskState]]:
+        """The outermost AnyIO scope of each of *futures* that is a task inside one,
+        with the task's AnyIO state.
 
-    def _outermost_scope(task: Task[Any]) -> CancelScope | None:
-        """The outermost AnyIO scope *task* is in, if it is in one of its own.
+        AnyIO knows the tasks that ever entered a scope: where those are fewer than
+        *futures*, they are the ones looked at.
+        """
+        if not _task_states:
+            return {}
+        if len(_task_states) < len(futures):
+            candidates = [task for task in list(_task_states) if task in futures]
+        else:
+            candidates = [future for future in futures if isinstance(future, Task)]
+        found: dict[Future[Any], tuple[CancelScope, TaskState]] = {}
+        for task in candidates:
+            state = _task_states.get(task)
+            if state is None:
+                continue
+            outermost = _outermost_scope(task, state)
+            if outermost is not None:
+                found[task] = outermost, state
+        return found
+
+    class _Abort:
+        """One abort's cancellation of the tasks that are inside AnyIO scopes.
+
+        Each such task gets its own :class:`_AbortScope`; the deliveries that must be
+        tried again are tried together, on the next turn of the event loop, after
+        the tasks the first delivery woke have run.
+        """
+
+        __slots__ = ("_due", "_loop", "_reason", "_starting")
+
+        def __init__(self, loop: AbstractEventLoop) -> None:
+            self._loop = loop
+            self._reason: str | None = None  # the first scope's, formatted by AnyIO
+            self._due: list[_AbortScope] = []
+            self._starting = True
+
+        def cancel(self, outermost: CancelScope, state: TaskState) -> None:
+            """Cancel the task of *outermost*, its outermost scope, as AnyIO would;
+            *state* is the task's AnyIO state."""
+            if isinstance(outermost, _AbortScope):  # another call aborts it already
+                return
+            scope = _AbortScope(outermost, state, self)
+            if self._reason is None:
+                scope.cancel(REASON)
+                self._reason = scope._cancel_reason
+            else:  # the same reason, without formatting it again
+                scope._cancel_called = True
+                scope._cancel_reason = self._reason
+                scope._deliver_cancellation(scope)
+
+        def started(self) -> None:
+            """Every task got its first delivery."""
+            self._starting = False
+            if self._due:
+                self._loop.call_soon(self._deliver_due)
+
+        def again(self, scope: _AbortScope) -> None:
+            """Deliver to *scope* again on the next turn of the event loop."""
+            if not self._due and not self._starting:
+                self._loop.call_soon(self._deliver_due)
+            self._due.append(scope)
+
+        def _deliver_due(self) -> None:
+            due, self._due = self._due, []
+            for scope in due:
+                scope.deliver_again()
+
+    def _outermost_scope(task: Task[Any], state: TaskState) -> CancelScope | None:
+        """The outermost AnyIO scope *task* is in, by its *state*, if it is in its own.
 
         ``None`` also for a task an AnyIO task group started: its scopes hang from that
         group's, and AnyIO cancels it through them.
         """
-        state = _task_states.get(task)
-        scope = None if state is None else state.cancel_scope
+        scope = state.cancel_scope
         if scope is None or scope._host_task is not task:
             return None
         while (parent := scope._parent_scope) is not None:
@@ -140,50 +201,40 @@ if UNSUPPORTED is None:
             scope = parent
         return scope
 
-    class _ScopesLeft(set[CancelScope]):
-        """The child scopes of an :class:`_AbortScope`, remembering the last to go."""
-
-        __slots__ = ("last",)
-
-        def __init__(self, scope: CancelScope) -> None:
-            super().__init__((scope,))
-            self.last: CancelScope | None = None
-
-        def remove(self, scope: CancelScope) -> None:
-            super().remove(scope)
-            self.last = scope
-
-        def discard(self, scope: object) -> None:
-            super().discard(scope)
-            self.last = scope if isinstance(scope, CancelScope) else None
-
     class _AbortScope(CancelScope):
         """A cancelled scope above the outermost AnyIO scope of one aborted task.
 
         AnyIO calls :meth:`_deliver_cancellation` to deliver the cancellation (from
         :meth:`cancel`), and again whenever a scope inside ends or drops its shield,
         since its ``_cancel_handle`` stays ``None``: that is how this scope learns that
-        the task has left its outermost scope. Delivery is retried on the next turn of
-        the event loop while AnyIO says it should be, as AnyIO retries its own.
+        the task has left its outermost scope. Delivery is tried again on the next
+        turn of the event loop while AnyIO says it should be, as AnyIO does its own.
         """
 
-        __slots__ = ("_next_delivery", "_scopes_left", "_task")
+        __slots__ = ("_abort", "_due", "_outermost", "_released", "_state", "_task")
 
-        def __new__(cls, task: Task[Any], outermost: CancelScope) -> _AbortScope:
+        def __new__(cls, outermost: CancelScope, state: TaskState, abort: _Abort) -> _AbortScope:
             return object.__new__(cls)  # AnyIO's takes the arguments of its __init__
 
-        def __init__(self, task: Task[Any], outermost: CancelScope) -> None:
+        def __init__(self, outermost: CancelScope, state: TaskState, abort: _Abort) -> None:
             super().__init__()
+            task = outermost._host_task
+            assert task is not None  # an active scope's
             self._task = task
+            self._state = state
             self._host_task = task  # AnyIO's find_root_task() looks at the top scope's
-            self._next_delivery: Handle | None = None
-            self._scopes_left = _ScopesLeft(outermost)
-            self._child_scopes = self._scopes_left
+            self._abort = abort
+            self._due = False
+            self._released = False
+            #: The task's outermost scope, while known: the one that ends when the
+            #: task is found in ``_tasks``.
+            self._outermost: CancelScope | None = outermost
+            self._child_scopes.add(outermost)
             outermost._parent_scope = self
 
         def _deliver_cancellation(self, origin: CancelScope) -> bool:
             if self._task in self._tasks:  # it has just left its outermost scope
-                left, self._scopes_left.last = self._scopes_left.last, None
+                left, self._outermost = self._outermost, None
                 if _leaves_cancelled(left):
                     self._let_go()
                 else:
@@ -191,6 +242,7 @@ if UNSUPPORTED is None:
                 return False
             should_retry = False
             for scope in self._child_scopes:
+                self._outermost = scope
                 if not scope._shield and not scope.cancel_called:
                     should_retry = scope._deliver_cancellation(self) or should_retry
             if should_retry:
@@ -198,12 +250,16 @@ if UNSUPPORTED is None:
             return should_retry
 
         def _deliver_soon(self) -> None:
-            if self._next_delivery is None:
-                self._next_delivery = self._task.get_loop().call_soon(self._deliver_again)
+            if not self._due:
+                self._due = True
+                self._abort.again(self)
 
-        def _deliver_again(self) -> None:
-            self._next_delivery = None
+        def deliver_again(self) -> None:
+            """Deliver as AnyIO does on the next turn of the event loop."""
+            self._due = False
             task = self._task
+            if self._released:
+                return
             if task.done():
                 self._let_go()
             elif task in self._tasks:  # outside its scopes, not cancelled on its way out
@@ -214,19 +270,29 @@ if UNSUPPORTED is None:
 
         def _let_go(self) -> None:
             """Take this scope away: the task runs on as one outside every scope."""
+            self._released = True
             self._tasks.discard(self._task)
-            state = _task_states.get(self._task)
-            if state is not None and state.cancel_scope is self:
-                state.cancel_scope = None
+            if self._state.cancel_scope is self:
+                self._state.cancel_scope = None
 
     def _leaves_cancelled(scope: CancelScope | None) -> bool:
         """Whether a cancellation is leaving *scope*, which is being exited now.
 
         Called from the scope's ``__exit__``, where the exception leaving it is the one
         being handled. A shielded scope swallows its own cancellation: none leaves.
+        ``None``, a scope not known, is taken as one none leaves.
         """
         return (
             scope is not None
             and not scope._shield
             and isinstance(sys.exc_info()[1], CancelledError)
         )
+
+else:  # pragma: no cover - with an AnyIO whose internals this module does not know
+
+    def cancel_all(loop: AbstractEventLoop, futures: Collection[Future[Any]]) -> list[Future[Any]]:
+        """Cancel each of *futures* once: :data:`UNSUPPORTED` says why.
+
+        :return: those that had already finished
+        """
+        return _cancel_each(futures)

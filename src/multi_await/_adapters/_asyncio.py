@@ -81,13 +81,32 @@ class AsyncioRunner:
         create_task = self._loop.create_task
         running = self._running
         done = self._done
+        finished: list[tuple[Future[Any], int]] = []
         for index, aw in enumerate(inputs):
             if type(aw) is COROUTINE:
                 task = create_task(aw)
-                running[task] = index
-                task.add_done_callback(done)
+                if task.done():  # an eager task that ran to its end inside create_task
+                    finished.append((task, index))
+                else:
+                    running[task] = index
+                    task.add_done_callback(done)
             else:
                 self.start(index, aw)
+        if finished:
+            self._report_finished(finished)
+
+    def _report_finished(self, finished: list[tuple[Future[Any], int]]) -> None:
+        # Reported once all have started, as their callbacks would have been: an
+        # abort they cause must not find inputs still to start. Whatever ended them,
+        # it was not us.
+        sink = self._sink
+        for task, index in finished:
+            if task.cancelled():
+                sink.input_cancelled(index, _cancelled_error(task), by_us=False)
+            elif (error := task.exception()) is None:
+                sink.input_returned(index, task.result())
+            else:
+                sink.input_raised(index, error)
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         if asyncio.isfuture(aw):  # somebody else's: watched, not wrapped
@@ -115,10 +134,7 @@ class AsyncioRunner:
 
     def abort(self) -> None:
         self._aborted = True
-        cancel = _anyio_scopes.canceller()
-        for future in self._running:
-            if not cancel(future):  # it had finished
-                self._missed.add(future)
+        self._missed.update(_anyio_scopes.cancel_all(self._loop, self._running))
         if self._handles is not None:
             self._handles.abort()
 
