@@ -23,8 +23,8 @@ That needs AnyIO's internals (``_task_states``, the scopes' ``_parent_scope``,
 ``_child_scopes``, ``_tasks``, ``_host_task``, ``_shield`` and their delivery
 methods), which this module alone touches. :data:`UNSUPPORTED` says, at import, why
 they are not what this module expects, if they are not; then every task is cancelled
-once with :meth:`asyncio.Task.cancel`, as multi_await 2.0 did, and AnyIO shields
-inside inputs do not hold off the abort on asyncio.
+once with :meth:`asyncio.Task.cancel`, and AnyIO shields inside inputs do not hold
+off the abort on asyncio.
 """
 
 # This module is where AnyIO's private, partly unannotated internals are used: the
@@ -100,6 +100,7 @@ if UNSUPPORTED is None:
 
         :return: those that had already finished
         """
+        # Read at each call, so that the fallback can be tested with this AnyIO too.
         in_scopes = _in_scopes(futures) if UNSUPPORTED is None else {}
         if not in_scopes:
             return _cancel_each(futures)
@@ -257,9 +258,9 @@ if UNSUPPORTED is None:
         def deliver_again(self) -> None:
             """Deliver as AnyIO does on the next turn of the event loop."""
             self._due = False
-            task = self._task
             if self._released:
                 return
+            task = self._task
             if task.done():
                 self._let_go()
             elif task in self._tasks:  # outside its scopes, not cancelled on its way out
