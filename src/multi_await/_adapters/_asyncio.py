@@ -2,9 +2,11 @@
 
 Coroutines and other awaitables become tasks made by the loop's own
 ``create_task`` (so task factories such as the eager one apply), each with a done
-callback: no wrapper coroutine and no per-task cancel scope, which is what keeps the
-cost per input at the level of :class:`asyncio.TaskGroup`. On abort each task is
-cancelled once, as :class:`asyncio.TaskGroup` does.
+callback (or none, for an eager task that finished inside ``create_task``): no
+wrapper coroutine and no per-task cancel scope, which is what keeps the cost per
+input at the level of :class:`asyncio.TaskGroup`. On abort each task is cancelled as
+a cancelled AnyIO task group would cancel it (see :mod:`._anyio_scopes`): once, as
+:class:`asyncio.TaskGroup` does, where it is outside every AnyIO scope.
 
 An :class:`asyncio.Task` or :class:`asyncio.Future` handed in is somebody else's:
 it is watched with a done callback and, on abort, cancelled exactly once, so that a
