@@ -433,3 +433,38 @@ class TestCancelledOnceOutsideAnyScope:
 
         await aborted(victim, ready)
         assert log == ["cleanup done"]
+
+
+class TestOneTaskTwoCalls:
+    @pytest.fixture(autouse=True)
+    def _on_asyncio_only(self, anyio_backend: Any) -> None:
+        if anyio_backend[0] != "asyncio":
+            pytest.skip("asyncio tasks cannot run under Trio")
+
+    async def test_a_task_two_calls_abort_is_cancelled_as_by_one(self) -> None:
+        log: list[str] = []
+        ready = anyio.Event()
+
+        async def victim() -> None:
+            with anyio.CancelScope(shield=True):
+                ready.set()
+                await anyio.sleep(SHIELDED_WORK)
+                log.append("shielded work done")
+            try:
+                await asyncio.sleep(FAR_AWAY)
+            except asyncio.CancelledError:
+                await awaits(log)
+                raise
+
+        task = asyncio.create_task(victim())
+        outcomes: list[BaseException | None] = []
+
+        async def one_call() -> None:
+            outcomes.append(await raised_by(gather_or_abort(task, ends_the_call(ready, fail=True))))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(one_call)
+            tg.start_soon(one_call)
+        assert log == ["shielded work done", "cleanup done"]
+        assert task.cancelled()
+        assert [type(outcome) for outcome in outcomes] == [AbortingFailureError] * 2
