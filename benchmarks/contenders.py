@@ -29,6 +29,7 @@ Run = Callable[[Inputs], Awaitable[list[Any]]]
 TASK_GROUP = "asyncio.TaskGroup"
 GATHER = "asyncio.gather"
 NURSERY = "trio nursery"
+ANYIO_TASK_GROUP = "anyio task group"
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,19 @@ async def _asyncio_gather(inputs: Inputs) -> list[Any]:
 async def _nursery(inputs: Inputs) -> list[Any]:
     import trio
 
+    return await _each_kept(trio.open_nursery(), inputs)
+
+
+async def _each_kept(group: Any, inputs: Inputs) -> list[Any]:
+    """Start each of *inputs* in *group* (a nursery, a task group); their results."""
     results: list[Any] = [None] * len(inputs)
 
     async def keep(index: int, fn: Callable[[], Awaitable[Any]]) -> None:
         results[index] = await fn()
 
-    async with trio.open_nursery() as nursery:
+    async with group as started:
         for index, fn in enumerate(inputs):
-            nursery.start_soon(keep, index, fn)
+            started.start_soon(keep, index, fn)
     return results
 
 
@@ -118,6 +124,11 @@ async def _wait_or_abort(inputs: Inputs) -> list[Any]:
 async def _as_completed_or_abort(inputs: Inputs) -> list[Any]:
     async with multi_await.as_completed_or_abort([fn() for fn in inputs]) as completed:
         return [value async for value in completed]
+
+
+async def anyio_task_group(inputs: Inputs) -> list[Any]:
+    """Run *inputs* in an AnyIO task group; their results in input order."""
+    return await _each_kept(anyio.create_task_group(), inputs)
 
 
 async def _anyio_gather(inputs: Inputs) -> list[Any]:

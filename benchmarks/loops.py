@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import math
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,11 @@ import anyio
 
 ASYNCIO = "asyncio"
 UVLOOP = "asyncio+uvloop"
+#: asyncio with :func:`asyncio.eager_task_factory` (Python 3.12+): a task runs its
+#: first step inside ``create_task``, and an input that needs no await ends there.
+EAGER = "asyncio+eager"
 TRIO = "trio"
-BACKENDS = (ASYNCIO, UVLOOP, TRIO)
+BACKENDS = (ASYNCIO, UVLOOP, EAGER, TRIO)
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,16 @@ class Loop:
 
 
 def available(backend: str) -> bool:
+    if backend == EAGER:
+        return sys.version_info >= (3, 12)
     needs = {ASYNCIO: None, UVLOOP: "uvloop", TRIO: "trio"}[backend]
     return needs is None or importlib.util.find_spec(needs) is not None
+
+
+def _eager_loop() -> asyncio.AbstractEventLoop:
+    loop = asyncio.new_event_loop()
+    loop.set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined]
+    return loop
 
 
 def run(backend: str, main: Callable[[Loop], Awaitable[Any]]) -> Any:
@@ -76,6 +88,9 @@ def run(backend: str, main: Callable[[Loop], Awaitable[Any]]) -> Any:
     loop = Loop(backend)
     if backend == TRIO:
         return anyio.run(main, loop, backend="trio")
+    if backend == EAGER:
+        options = {"loop_factory": _eager_loop}
+        return anyio.run(main, loop, backend="asyncio", backend_options=options)
     return anyio.run(
         main, loop, backend="asyncio", backend_options={"use_uvloop": backend == UVLOOP}
     )

@@ -145,6 +145,7 @@ def _per_unit(workload: str, medians: dict[int, float]) -> dict[int, float]:
 
 CHECKS = [
     within("spawn", "spawn: ≤ 1.2x the native structure"),
+    within("spawn_suspending", "spawn, inputs that suspend once: ≤ 1.2x the native structure"),
     below_anyio,
     within("abort", "abort latency: ≤ 1.2x the native structure"),
     grows_like_baseline("abort", "abort latency: linear in N", OURS),

@@ -77,7 +77,9 @@ def all_workloads() -> list[Workload]:
 
     return [
         spawn.WORKLOAD,
+        spawn.SUSPENDING,
         abort.WORKLOAD,
+        abort.IN_SCOPES,
         memory.WORKLOAD,
         as_completed.WORKLOAD,
         foreign_tasks.WORKLOAD,

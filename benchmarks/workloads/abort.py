@@ -5,6 +5,9 @@ started, notes the time (:func:`time.perf_counter`, or the CPU time with ``--clo
 cpu``) and raises. The figure is
 the time until the caller's ``except`` runs, which covers cancelling the N sleepers
 and waiting until every one of them has finished: linear in N at best.
+
+``abort_in_scopes`` is the same with each sleeper inside an AnyIO cancel scope of its
+own (as code written with AnyIO is), with an AnyIO task group among the contenders.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from contenders import Contender, Run, baseline, gatherers
+import anyio
+from contenders import ANYIO_TASK_GROUP, Contender, Run, anyio_task_group, baseline, gatherers
 from harness import Measure, now, repetitions
 from loops import Loop
 
@@ -32,7 +36,7 @@ def holds_failure(error: BaseException) -> bool:
     return inner is not None and any(holds_failure(each) for each in inner)
 
 
-async def latency(run: Run, loop: Loop, n: int) -> float:
+async def latency(run: Run, loop: Loop, n: int, in_scope: bool) -> float:
     """Microseconds from the raise to the caller's except, for one call over N sleepers."""
     started = 0
     all_started = loop.event()
@@ -43,7 +47,11 @@ async def latency(run: Run, loop: Loop, n: int) -> float:
         started += 1
         if started == n:
             all_started.set()
-        await loop.sleep_forever()
+        if in_scope:
+            with anyio.CancelScope():
+                await loop.sleep_forever()
+        else:
+            await loop.sleep_forever()
 
     async def failer() -> None:
         nonlocal raised_at
@@ -64,14 +72,18 @@ async def latency(run: Run, loop: Loop, n: int) -> float:
     return (caught_at - raised_at) * 1e6
 
 
-async def mean_latency(run: Run, loop: Loop, n: int, calls: int) -> float:
-    return sum([await latency(run, loop, n) for _ in range(calls)]) / calls
+async def mean_latency(run: Run, loop: Loop, n: int, calls: int, in_scope: bool) -> float:
+    return sum([await latency(run, loop, n, in_scope) for _ in range(calls)]) / calls
 
 
-def contenders(loop: Loop, n: int, mode: Mode) -> dict[str, Measure]:
+def contenders(loop: Loop, n: int, mode: Mode, in_scope: bool = False) -> dict[str, Measure]:
     calls = repetitions(n, mode.inputs_per_sample // 10)
     aborting: list[Contender] = [each for each in gatherers(loop) if each.aborts]
-    return {each.name: partial(mean_latency, each.run, loop, n, calls) for each in aborting}
+    if in_scope:
+        aborting.append(Contender(ANYIO_TASK_GROUP, anyio_task_group))
+    return {
+        each.name: partial(mean_latency, each.run, loop, n, calls, in_scope) for each in aborting
+    }
 
 
 WORKLOAD = Workload(
@@ -80,5 +92,14 @@ WORKLOAD = Workload(
     unit="µs",
     sizes=standard_sizes(SMALL_SIZES),
     contenders=contenders,
+    baseline=baseline,
+)
+
+IN_SCOPES = Workload(
+    name="abort_in_scopes",
+    title="Abort latency with N pending sleepers, each inside an AnyIO cancel scope",
+    unit="µs",
+    sizes=standard_sizes(SMALL_SIZES),
+    contenders=partial(contenders, in_scope=True),
     baseline=baseline,
 )

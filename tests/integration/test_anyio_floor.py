@@ -18,10 +18,6 @@ import anyio.lowlevel
 SOURCE = Path(__file__).parent.parent.parent / "src" / "multi_await"
 
 
-def anyio_version() -> tuple[int, ...]:
-    return tuple(int(part) for part in version("anyio").split(".")[:2])
-
-
 def anyio_names_used() -> set[str]:
     """Each ``anyio.NAME`` and ``anyio.lowlevel.NAME`` the library's modules refer to."""
     names = set()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import gc
+import sys
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import anyio
@@ -11,7 +14,11 @@ import pytest
 
 from multi_await import as_completed_or_abort, gather_or_abort, wait_or_abort
 
+from ..support import CONNECT_TCP_LEAKS
 from .local_server import LocalServer
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import ExceptionGroup
 
 pytestmark = pytest.mark.anyio
 
@@ -196,3 +203,46 @@ async def test_first_completed_keeps_the_first_response_and_closes_the_rest(
         assert [item.result() for item in done] == ["f"]
         await server.abandoned("slow")
         await still_usable(client, server)
+
+
+async def unclosed_sockets_after_a_refused_connect(
+    server: LocalServer, run: Callable[[list[Coroutine[Any, Any, str]]], Awaitable[object]]
+) -> int:
+    """How many sockets nobody closed after *run* of two requests and a refused one.
+
+    The refused connection fails while the other two are connecting, so the abort
+    reaches them inside AnyIO's ``connect_tcp()``.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        async with local_client() as client:
+            requests = [
+                text(client, server.hanging("a")),
+                text(client, server.refused_url),
+                text(client, server.hanging("b")),
+            ]
+            with pytest.raises((httpx.ConnectError, ExceptionGroup)):
+                await run(requests)
+        gc.collect()
+    return sum("unclosed <socket" in str(warning.message) for warning in caught)
+
+
+async def in_a_task_group(requests: list[Coroutine[Any, Any, str]]) -> None:
+    async with anyio.create_task_group() as tg:
+        for request in requests:
+            tg.start_soon(lambda request=request: request)
+
+
+@pytest.mark.skipif(
+    CONNECT_TCP_LEAKS,
+    reason=(
+        "AnyIO < 4.16 leaves a socket its connect_tcp() has just connected unclosed when "
+        "a cancellation arrives then, under its own task group as under multi_await"
+    ),
+)
+async def test_an_abort_during_the_connect_leaves_no_socket_unclosed(server: LocalServer) -> None:
+    async def gathered(requests: list[Coroutine[Any, Any, str]]) -> object:
+        return await gather_or_abort(*requests)
+
+    assert await unclosed_sockets_after_a_refused_connect(server, in_a_task_group) == 0
+    assert await unclosed_sockets_after_a_refused_connect(server, gathered) == 0

@@ -8,7 +8,6 @@ step must still stop the input.
 from __future__ import annotations
 
 import asyncio
-import sys
 from typing import Any
 
 import anyio
@@ -26,14 +25,6 @@ class TestAsyncio:
     def anyio_backend(self, request: pytest.FixtureRequest) -> Any:
         return request.param
 
-    @pytest.mark.xfail(
-        sys.version_info < (3, 11),
-        strict=True,
-        reason=(
-            "Python 3.10 has no Task.cancelling(): the abort's one Task.cancel() merges "
-            "with the CancelledError of the input's own AnyIO scope, which swallows it"
-        ),
-    )
     async def test_an_abort_is_not_lost_to_the_inputs_own_scope_cancelled_in_the_same_step(
         self,
     ) -> None:

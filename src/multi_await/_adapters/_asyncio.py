@@ -2,9 +2,11 @@
 
 Coroutines and other awaitables become tasks made by the loop's own
 ``create_task`` (so task factories such as the eager one apply), each with a done
-callback: no wrapper coroutine and no per-task cancel scope, which is what keeps the
-cost per input at the level of :class:`asyncio.TaskGroup`. On abort each task is
-cancelled once, as :class:`asyncio.TaskGroup` does.
+callback (or none, for an eager task that finished inside ``create_task``): no
+wrapper coroutine and no per-task cancel scope, which is what keeps the cost per
+input at the level of :class:`asyncio.TaskGroup`. On abort each task is cancelled as
+a cancelled AnyIO task group would cancel it (see :mod:`._anyio_scopes`): once, as
+:class:`asyncio.TaskGroup` does, where it is outside every AnyIO scope.
 
 An :class:`asyncio.Task` or :class:`asyncio.Future` handed in is somebody else's:
 it is watched with a done callback and, on abort, cancelled exactly once, so that a
@@ -31,6 +33,7 @@ from typing import Any, cast
 from anyio import TaskHandle
 
 from .._core._inputs import COROUTINE, describe
+from . import _anyio_scopes
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
@@ -128,14 +131,33 @@ class AsyncioRunner:
         running = self._running
         done = self._done
         link, caller = link_to_caller, self._caller
+        finished: list[tuple[Future[Any], int]] = []
         for index, aw in enumerate(inputs):
             if type(aw) is COROUTINE:
                 task = create_task(aw)
-                running[task] = index
-                link(task, caller)
-                task.add_done_callback(done)
+                if task.done():  # an eager task that ran to its end inside create_task
+                    finished.append((task, index))
+                else:
+                    running[task] = index
+                    link(task, caller)
+                    task.add_done_callback(done)
             else:
                 self.start(index, aw)
+        if finished:
+            self._report_finished(finished)
+
+    def _report_finished(self, finished: list[tuple[Future[Any], int]]) -> None:
+        # Reported once all have started, as their callbacks would have been: an
+        # abort they cause must not find inputs still to start. Whatever ended them,
+        # it was not us.
+        sink = self._sink
+        for task, index in finished:
+            if task.cancelled():
+                sink.input_cancelled(index, _cancelled_error(task), by_us=False)
+            elif (error := task.exception()) is None:
+                sink.input_returned(index, task.result())
+            else:
+                sink.input_raised(index, error)
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         if asyncio.isfuture(aw):  # somebody else's: watched, not wrapped
@@ -174,17 +196,15 @@ class AsyncioRunner:
 
     def abort(self) -> None:
         self._aborted = True
-        cut = self._cut
-        for future in self._running:
-            # Each is cancelled once, as TaskGroup does; False means it had finished.
-            if not (future in cut or self._cancel(future)):
-                self._missed.add(future)
+        cut = self._cut  # cancelled already, for their own time limit
+        running = self._running if not cut else [f for f in self._running if f not in cut]
+        self._missed.update(_anyio_scopes.cancel_all(self._loop, running))
         if self._handles is not None:
             self._handles.abort()
 
     def _cancel(self, future: Future[Any]) -> bool:
-        """Cancel one input; false if it had already finished."""
-        return future.cancel()
+        """Cancel one input as the abort would; false if it had already finished."""
+        return not _anyio_scopes.cancel_all(self._loop, [future])
 
     def _cut_off(self, future: Future[Any]) -> None:
         # Its time limit passed: it alone is cancelled, unless the abort already did.

@@ -80,7 +80,8 @@ class TrioRunner:
         self._closing = False
         self._turn_over = trio.Event()  # set: close the inputs' nursery (all finished)
         self._nursery: trio.Nursery | None = None  # the inputs' nursery, once open
-        self._queued: list[tuple[int, Awaitable[Any]]] = []  # started before it opened
+        #: Inputs started before it opened: runs of them, each with its first position.
+        self._queued: list[tuple[int, list[Awaitable[Any]]]] = []
         self._abort_on_open = False  # aborted before it opened: cancel them as it does
         self._handles: HandleWatcher | None = None
         self._limit: float | None = None  # each input's own time limit (limit_each())
@@ -115,7 +116,8 @@ class TrioRunner:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
                     queued, self._queued = self._queued, []
-                    self._spawn_all(nursery, queued)
+                    for first, run in queued:
+                        self._spawn_all(nursery, enumerate(run, first))
                     if self._abort_on_open:
                         self._abort_on_open = False
                         self._cancel_spawned()
@@ -129,13 +131,13 @@ class TrioRunner:
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         if self._nursery is None:
-            self._queued.append((index, aw))
+            self._queued.append((index, [aw]))
         else:
             self._spawn(index, aw)
 
     def start_all(self, inputs: list[Awaitable[Any]]) -> None:
         if self._nursery is None:
-            self._queued.extend(enumerate(inputs))
+            self._queued.append((0, inputs))
         else:
             self._spawn_all(self._nursery, enumerate(inputs))
 
