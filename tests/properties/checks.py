@@ -59,8 +59,8 @@ def check_run(run: Run) -> None:
     abort_times: dict[int, float] = {}
     for node in run.nodes:
         _check_node(run, node, abort_times, problems)
-    _check_caller(run, problems)
-    _check_nothing_left(run, problems)
+    check_caller(run, problems)
+    check_nothing_left(run, problems)
     if problems:
         raise AssertionError("\n".join(f"- {problem}" for problem in problems))
 
@@ -199,7 +199,7 @@ def _check_node(run: Run, node: Node, abort_times: dict[int, float], problems: l
     reported = _reported(run, node, outcome, problems)
     _match_reported(where, reported, failures, problems)
     if node.raised is not None and node.secondaries:
-        _check_printed(where, node.raised, node.secondaries, problems)
+        check_printed(where, node.raised, node.secondaries, problems)
 
     if node.body_error is not None and node.raised is not node.body_error:
         problems.append(
@@ -262,12 +262,13 @@ def _match_reported(
     )
 
 
-def _check_printed(
+def check_printed(
     where: str, exc: BaseException, attached: tuple[BaseException, ...], problems: list[str]
 ) -> None:
     text = "".join(traceback.format_exception(exc))
     for error in attached:
-        line = f"{type(error).__name__}: {error}"
+        # As traceback prints it: an odd exception may have no text, or refuse str().
+        line = traceback.format_exception_only(type(error), error)[0].rstrip("\n")
         if line not in text:
             problems.append(f"{where}: the printed traceback does not show {line!r}")
 
@@ -420,7 +421,7 @@ def _check_times(
 # -- the caller --------------------------------------------------------------------
 
 
-def _check_caller(run: Run, problems: list[str]) -> None:
+def check_caller(run: Run, problems: list[str]) -> None:
     """2.3: the caller's cancellation propagates unchanged, its count stays right."""
     outer, how = run.outer, run.schedule.outer.how
     if not run.nodes:
@@ -467,13 +468,17 @@ def _check_caller(run: Run, problems: list[str]) -> None:
             problems.append("the caller's task.cancel() was lost")
 
 
-def _check_nothing_left(run: Run, problems: list[str]) -> None:
-    """2.2: nothing left running, nothing left un-awaited."""
+def check_nothing_left(run: Run, problems: list[str], *, shut_down: bool = False) -> None:
+    """2.2: nothing left running, nothing left un-awaited.
+
+    *shut_down*: an interrupt left asyncio's loop, whose shutdown then cancelled every
+    task it found once more, inputs in their cleanup included.
+    """
     unfinished = [c for c in run.coroutines if inspect.getcoroutinestate(c) != inspect.CORO_CLOSED]
     if unfinished:
         problems.append(f"coroutines left unfinished or un-awaited: {unfinished}")
     again = [(e.node, e.index) for e in run.events if e.kind == "cancelled_again"]
-    if again:
+    if again and not shut_down:
         problems.append(f"inputs (call, position) cancelled again during their cleanup: {again}")
     starts = {(e.node, e.index) for e in run.events if e.kind == "start"}
     finishes = {(e.node, e.index) for e in run.events if e.kind == "finish"}

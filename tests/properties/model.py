@@ -18,10 +18,31 @@ from .backends import Backend
 
 #: What an input's body does once its delay is over.
 #: ``raise_base`` raises a ``BaseException`` that is not an ``Exception``;
+#: ``raise_odd`` raises the odd exception its leaf names (see ODD_KINDS);
 #: ``self_cancel`` (asyncio only) cancels the input's own task.
-BODIES = ("return", "raise", "raise_base", "forever", "self_cancel")
+BODIES = ("return", "raise", "raise_base", "raise_odd", "forever", "self_cancel")
 #: How an input's cleanup ends, once it was cancelled: ``swallow`` returns a value.
-ENDINGS = ("finish", "raise", "swallow")
+ENDINGS = ("finish", "raise", "raise_odd", "swallow")
+#: Exceptions that tend to break what handles them (harness.odd_exception makes them):
+#: ``StopIteration`` (a coroutine turns it into ``RuntimeError``), ``StopAsyncIteration``
+#: (it would end an ``async for``), ``GeneratorExit``, the interrupts, a custom
+#: ``BaseException``, an ``ExceptionGroup``, one whose ``__str__`` raises, a frozen
+#: dataclass (it refuses new attributes), and one raised 900 frames deep.
+ODD_KINDS = (
+    "stop_iteration",
+    "stop_async_iteration",
+    "generator_exit",
+    "keyboard_interrupt",
+    "system_exit",
+    "custom_base",
+    "exception_group",
+    "unprintable",
+    "frozen",
+    "deep_traceback",
+)
+#: Raised by a task, these leave an asyncio event loop at once (asyncio re-raises them
+#: out of ``run_forever()``): no library can wait for anything first.
+LOOP_LEAVING = ("keyboard_interrupt", "system_exit")
 #: How an input is handed to the primitive. ``foreign`` is an asyncio task made
 #: before the call (asyncio only).
 FORMS = ("coroutine", "callable", "awaitable", "foreign")
@@ -59,6 +80,8 @@ class Leaf:
     checkpoints: int = 0
     cleanup: Cleanup = field(default_factory=Cleanup)
     form: str = "coroutine"
+    #: What ``raise_odd`` raises, as the body or as the cleanup's ending.
+    odd: str = "custom_base"
 
 
 @dataclass(frozen=True)
