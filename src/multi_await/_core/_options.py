@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -64,15 +65,22 @@ def make_options(
 
 
 def list_inputs(aws: Iterable[object]) -> list[object]:
-    """``list(aws)``, with a clear error when *aws* is one input rather than an iterable."""
-    try:
-        return list(aws)
-    except TypeError:
-        close_coroutines([aws])
-        raise TypeError(
-            f"expected an iterable of inputs, got {type(aws).__name__}; "
-            "pass a list, even of one input"
-        ) from None
+    """``list(aws)``, with a clear error when *aws* is one input rather than an iterable.
+
+    An awaitable is refused without being iterated, as :func:`asyncio.wait` refuses
+    it: iterating a future runs its ``__await__``, after which it cannot be awaited
+    any more (and a finished one would give no input at all).
+    """
+    if not inspect.isawaitable(aws):
+        try:
+            return list(aws)
+        except TypeError:
+            pass
+    close_coroutines([aws])
+    raise TypeError(
+        f"expected an iterable of inputs, got {type(aws).__name__}; "
+        "pass a list, even of one input"
+    )
 
 
 def _seconds(name: str, value: object, *, negative_ok: bool = False) -> float:
