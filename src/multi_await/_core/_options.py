@@ -78,8 +78,7 @@ def list_inputs(aws: Iterable[object]) -> list[object]:
             pass
     close_coroutines([aws])
     raise TypeError(
-        f"expected an iterable of inputs, got {type(aws).__name__}; "
-        "pass a list, even of one input"
+        f"expected an iterable of inputs, got {type(aws).__name__}; pass a list, even of one input"
     )
 
 

@@ -6,7 +6,7 @@ import enum
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 from .._errors import SECONDARY_ERRORS, InputCancelledError, secondary_errors
 
@@ -144,7 +144,7 @@ def attach_secondary_errors(
     describe: Sequence[str],
 ) -> None:
     """Attach *others* (failures of the inputs named by *describe*) to *primary*."""
-    setattr(primary, SECONDARY_ERRORS, (*secondary_errors(primary), *others))
+    _set_attribute(primary, SECONDARY_ERRORS, (*secondary_errors(primary), *others))
     for error, name in zip(others, describe, strict=True):
         _drop_context(error, primary)
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
@@ -168,21 +168,40 @@ def _drop_context(error: BaseException, primary: BaseException) -> None:
             continue
         seen.add(id(exc))
         if exc.__context__ is primary:
-            exc.__context__ = None
+            _CONTEXT.__set__(exc, None)  # as the interpreter sets it, whatever __setattr__ says
         pending.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
         if isinstance(exc, BaseExceptionGroup):
             pending.extend(cast("tuple[BaseException, ...]", exc.exceptions))  # pyright: ignore[reportUnknownMemberType]
 
 
 def _add_note(exc: BaseException, note: str) -> None:
-    if sys.version_info >= (3, 11):
-        exc.add_note(note)
-    else:  # the exceptiongroup backport prints __notes__ on Python 3.10
-        notes: list[str] | None = getattr(exc, "__notes__", None)
-        if notes is None:
-            notes = []
-            exc.__notes__ = notes  # type: ignore[attr-defined]
-        notes.append(note)
+    """``exc.add_note(note)``, also on Python 3.10 and on a class refusing attributes.
+
+    The notes are the list ``__notes__``, as ``add_note()`` keeps them and as the
+    exceptiongroup backport prints them on Python 3.10.
+    """
+    notes: object = getattr(exc, "__notes__", None)
+    if notes is None:
+        _set_attribute(exc, "__notes__", [note])
+    elif isinstance(notes, list):  # anything else is no place for notes: leave it
+        cast("list[str]", notes).append(note)
+
+
+#: The slot of every exception that holds its ``__context__``.
+_CONTEXT: Any = vars(BaseException)["__context__"]
+
+
+def _set_attribute(exc: BaseException, name: str, value: object) -> None:
+    """``setattr``, also on an exception whose class refuses new attributes.
+
+    A frozen dataclass refuses them: what multi_await attaches then goes to the
+    instance's ``__dict__``, which every exception has, rather than replacing the
+    failure with a ``FrozenInstanceError``.
+    """
+    try:
+        setattr(exc, name, value)
+    except Exception:
+        vars(exc)[name] = value
 
 
 def is_cancellation(exc: BaseException, cancelled: type[BaseException]) -> bool:
