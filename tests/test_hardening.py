@@ -562,6 +562,7 @@ class TestTrioGuestOnAnAsyncioHost:
             main,
             run_sync_soon_threadsafe=loop.call_soon_threadsafe,
             done_callback=done.set_result,
+            host_uses_signal_set_wakeup_fd=True,  # asyncio's loops may set it, uvloop does
         )
         return (await done).unwrap()
 
