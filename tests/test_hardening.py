@@ -529,6 +529,7 @@ class TestUnscopedSelectLoop:
         import asyncio
 
         queue = asyncio.Queue[str]()
+        before = asyncio.all_tasks()
         m = MultiAwait()
         m.add(queue.get)
         with anyio.move_on_after(0.01):
@@ -539,7 +540,35 @@ class TestUnscopedSelectLoop:
         queue.put_nowait("for the next reader")
         await anyio.wait_all_tasks_blocked()
         assert queue.qsize() == 1
-        assert asyncio.all_tasks() == {asyncio.current_task()}
+        assert asyncio.all_tasks() == before
+
+    async def test_a_call_failing_as_its_dropped_multi_await_cancels_it_is_reported(
+        self,
+    ) -> None:
+        import asyncio
+
+        from .conftest import HANDLER_CALLS
+
+        loop = asyncio.get_running_loop()
+        test_runners_handler = loop.get_exception_handler()
+        reports: list[dict[str, Any]] = []
+        loop.set_exception_handler(lambda _, context: reports.append(context))
+        probe = Probe()
+        cleanup_error = ValueError("cleanup")
+        try:
+            m = MultiAwait()
+            m.add(functools.partial(probe.sleeps, "call", cleanup_error=cleanup_error))
+            with anyio.move_on_after(0.01):
+                await m.get()
+            del m
+            gc.collect()
+            await anyio.wait_all_tasks_blocked()
+        finally:
+            loop.set_exception_handler(test_runners_handler)
+            HANDLER_CALLS.clear()
+        assert [report["exception"] for report in reports] == [cleanup_error]
+        assert "source 0" in reports[0]["message"]
+        assert probe.cleaned == ["call"]
 
 
 # -- 7. Trio's guest mode on an asyncio host ---------------------------------------
@@ -631,11 +660,12 @@ class TestCallableMakingATask:
         import asyncio
 
         probe = Probe()
+        before = asyncio.all_tasks()
         with pytest.raises(TypeError, match="input 1 is int"):
             await primitive([lambda: asyncio.ensure_future(probe.sleeps("task")), 42])
         await anyio.wait_all_tasks_blocked()
         assert probe.started == []
-        assert asyncio.all_tasks() == {asyncio.current_task()}
+        assert asyncio.all_tasks() == before
 
 
 # -- 9. a spent coroutine, and the same task twice ---------------------------------

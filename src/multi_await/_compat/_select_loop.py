@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -48,6 +49,7 @@ class MultiAwait:
     """
 
     __slots__ = (
+        "__weakref__",
         "_backend",
         "_errors",
         "_idle",
@@ -93,8 +95,9 @@ class MultiAwait:
     ) -> None:
         runner = self._runner
         try:
-            await self.cancel()
+            await self._cancel(exc)
         finally:
+            del exc, tb  # let go
             self._runner = None
             if runner is not None:
                 await runner.close()
@@ -147,11 +150,19 @@ class MultiAwait:
         caller is cancelled meanwhile, this still waits, then lets that
         cancellation propagate.
         """
+        await self._cancel(None)
+
+    async def _cancel(self, leaving: BaseException | None) -> None:
+        """:meth:`cancel`, as the exception *leaving* the block (if any) leaves it.
+
+        The failures of the pending calls are attached to *leaving*, which then goes
+        on as itself; or they replace it, if it is a cancellation.
+        """
         runner, backend = self._runner, self._backend
         if runner is None or backend is None or not self._in_flight:
             return
         self._stopping = verdict = Verdict(backend.cancelled, "source {}".format)
-        verdict.stop(Reason.INTERRUPTED, None)
+        verdict.stop(Reason.INTERRUPTED, leaving)
         runner.abort()
         interruption = await self._wakeup.sleep_until(lambda: not self._in_flight)
         self._stopping = None
@@ -160,11 +171,12 @@ class MultiAwait:
             verdict.stop(Reason.INTERRUPTED, interruption)
         del interruption  # let go
         error = verdict.exception()
-        if error is not None:
+        if error is not None and error is not leaving:
             try:
                 raise error
             finally:
-                del error  # let go
+                del error, leaving  # let go
+        del error, leaving  # let go
 
     def undelivered(self) -> tuple[list[Any], list[BaseException | None]]:
         """What finished but was not yet returned by :meth:`get`, in its two lists.
@@ -207,15 +219,27 @@ class MultiAwait:
 
     async def _open(self, backend: Backend) -> RenewableRunner:
         self._backend = backend
-        self._runner = runner = backend.runner(self)
+        self._runner = runner = backend.runner(_Relay(self, backend))
         await runner.open()
         return runner
+
+    def __del__(self) -> None:
+        # Dropped with calls pending, unscoped (asyncio): nobody will get what they
+        # take, so they must not take it. Cancelled here, they cannot be awaited.
+        runner = self._runner
+        if runner is not None and self._in_flight:
+            runner.abort()
 
     def _call_idle(self, runner: RenewableRunner) -> None:
         assert self._backend is not None
         idle, self._idle = sorted(self._idle), []
-        for index in idle:
-            aw = awaitable_of(index, self._sources[index], self._backend)
+        for position, index in enumerate(idle):
+            try:
+                aw = awaitable_of(index, self._sources[index], self._backend)
+            except BaseException:
+                # This get() fails; the sources it did not call stay idle for the next.
+                self._idle[:0] = idle[position:]
+                raise
             runner.start(index, aw)
             self._in_flight += 1  # only once started: a failed start must not be awaited
 
@@ -240,6 +264,41 @@ class MultiAwait:
             failures[index], self._errors[index] = self._errors[index], None
             self._idle.append(index)
         return completed, failures
+
+
+class _Relay:
+    """What the runner reports to: the :class:`MultiAwait`, held weakly.
+
+    The runner's tasks keep their runner alive, and it its sink: held strongly, an
+    unscoped :class:`MultiAwait` with a call pending could never be dropped.
+    """
+
+    __slots__ = ("_backend", "_owner")
+
+    def __init__(self, owner: MultiAwait, backend: Backend) -> None:
+        self._owner = weakref.ref(owner)
+        self._backend = backend
+
+    def input_returned(self, index: int, value: Any) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner.input_returned(index, value)
+
+    def input_raised(self, index: int, error: BaseException) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner.input_raised(index, error)
+        else:
+            self._backend.report_abandoned_failure(
+                f"multi_await: a call of source {index} failed after its MultiAwait was "
+                "dropped; nobody could be told",
+                error,
+            )
+
+    def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner.input_cancelled(index, error, by_us=by_us)
 
 
 def multi_await() -> MultiAwait:
