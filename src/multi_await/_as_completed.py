@@ -70,7 +70,7 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
             timeout=timeout,
             max_concurrency=max_concurrency,
             report_stuck_after=report_stuck_after,
-            wake_on_each=True,
+            iterated=True,
         )
         self._engine = AbortEngine(given, options)
         self._entered = False

@@ -24,7 +24,7 @@ from ._options import Options
 from ._results import CANCELLED, FAILED, RETURNED, Results
 from ._stuck import report_stuck
 from ._turns import Turns
-from ._verdict import Reason, Verdict, cancelled_elsewhere, timeout_error
+from ._verdict import Reason, Verdict, cancelled_elsewhere, stopped_iteration, timeout_error
 from ._wakeup import Wakeup
 
 
@@ -196,13 +196,15 @@ class AbortEngine:
                 return
             if turns.left:
                 turns.start_more()
-            if options.wake_on_each:
+            if options.iterated:
                 self._wakeup.wake()
                 return
         if not turns.running:
             self._wakeup.wake()
 
     def input_raised(self, index: int, error: BaseException) -> None:
+        if isinstance(error, StopAsyncIteration) and self._options.iterated:
+            error = stopped_iteration(index, self._inputs.describe(index), error)
         results, turns, verdict = self.results, self._turns, self._verdict
         results.status[index] = FAILED
         turns.running -= 1
@@ -220,7 +222,7 @@ class AbortEngine:
             results.values[index] = error
             results.order.append(index)
             turns.failed(index)
-            if self._options.wake_on_each or not turns.running:
+            if self._options.iterated or not turns.running:
                 self._wakeup.wake()
         else:
             verdict.failed(index, error)

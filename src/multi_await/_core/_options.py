@@ -29,8 +29,10 @@ class Options:
     stagger: float | None = None
     #: Report inputs still running this long after we cancelled them.
     report_stuck_after: float | None = REPORT_STUCK_AFTER
-    #: Wake the caller on every completion, not only at the end.
-    wake_on_each: bool = False
+    #: The caller iterates the results (``as_completed_or_abort``): wake it on every
+    #: completion, not only at the end; and make an input's ``StopAsyncIteration``,
+    #: which would end its ``async for`` silently, a ``RuntimeError``.
+    iterated: bool = False
 
 
 def make_options(
@@ -42,7 +44,7 @@ def make_options(
     report_stuck_after: object = REPORT_STUCK_AFTER,
     stop_after_first: bool = False,
     tolerate_failures: bool = False,
-    wake_on_each: bool = False,
+    iterated: bool = False,
 ) -> Options:
     """Check the arguments of a call; on a bad one, close the coroutines in *aws*."""
     try:
@@ -57,7 +59,7 @@ def make_options(
                 if report_stuck_after is None
                 else _seconds("report_stuck_after", report_stuck_after)
             ),
-            wake_on_each=wake_on_each,
+            iterated=iterated,
         )
     except BaseException:
         close_coroutines(aws)
