@@ -234,6 +234,24 @@ class TestEagerStart:
         assert "later" not in probe.started
         assert inspect.getcoroutinestate(later) == inspect.CORO_CLOSED
 
+    def test_a_task_after_an_interrupt_raised_inside_create_task_is_cancelled_and_awaited(
+        self,
+    ) -> None:
+        probe = Probe()
+        error = KeyboardInterrupt()
+
+        async def main() -> None:
+            import asyncio
+
+            task = asyncio.create_task(probe.sleeps("task"))
+            with pytest.raises(KeyboardInterrupt) as caught:
+                await gather_or_abort(probe.fails("at once", error), task)
+            assert caught.value is error
+            assert task.cancelled()
+            assert probe.cleaned == ["task"]
+
+        _only_the_eager_tasks_own_report(_run_on_an_eager_loop(main), error)
+
     def test_an_interrupt_raised_inside_create_task_of_a_later_turn_aborts_the_rest(
         self,
     ) -> None:

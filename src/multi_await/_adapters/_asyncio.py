@@ -18,7 +18,7 @@ from asyncio import AbstractEventLoop, CancelledError, Future
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .._core._inputs import COROUTINE, describe
+from .._core._inputs import COROUTINE, close_coroutines, describe
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
@@ -80,13 +80,18 @@ class AsyncioRunner:
         create_task = self._loop.create_task
         running = self._running
         done = self._done
-        for index, aw in enumerate(inputs):
-            if type(aw) is COROUTINE:
-                task = create_task(aw)
-                running[task] = index
-                task.add_done_callback(done)
-            else:
-                self.start(index, aw)
+        index = 0
+        try:
+            for index, aw in enumerate(inputs):
+                if type(aw) is COROUTINE:
+                    task = create_task(aw)
+                    running[task] = index
+                    task.add_done_callback(done)
+                else:
+                    self.start(index, aw)
+        except BaseException as exc:  # an interrupt the eager factory's first step raised
+            self._start_none_after(index, exc, inputs)
+            del exc, inputs  # let go
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         if asyncio.isfuture(aw):  # somebody else's: watched, not wrapped
@@ -101,9 +106,33 @@ class AsyncioRunner:
             watcher.add_done_callback(self._watchers.discard)
         else:
             coroutine = aw if asyncio.iscoroutine(aw) else _await(aw)
-            task = self._loop.create_task(coroutine)
+            try:
+                task = self._loop.create_task(coroutine)
+            except BaseException as exc:  # an interrupt the eager factory's first step raised
+                self._sink.input_raised(index, exc)
+                del exc, aw, coroutine  # let go
+                return
             self._running[task] = index
             task.add_done_callback(self._done)
+
+    def _start_none_after(self, failed: int, error: BaseException, inputs: list[Any]) -> None:
+        """Input *failed* raised *error* inside ``create_task``: abort, as TaskGroup does.
+
+        The eager task factory runs an input's first step there, and asyncio lets a
+        ``KeyboardInterrupt`` or ``SystemExit`` out of it. The inputs after it never
+        start; those running elsewhere are watched, so that the abort cancels them.
+        """
+        never_started: list[int] = []
+        for index in range(failed + 1, len(inputs)):
+            if asyncio.isfuture(inputs[index]) or is_task_handle(inputs[index]):
+                self.start(index, inputs[index])
+            else:
+                never_started.append(index)
+        close_coroutines(inputs[failed + 1 :])
+        sink = self._sink
+        sink.input_raised(failed, error)
+        for index in never_started:
+            sink.input_cancelled(index, None, by_us=True)
 
     def all_started(self) -> None:
         return None  # asyncio tasks need no enclosing structure to be kept open

@@ -240,8 +240,8 @@ class MultiAwait:
                 # This get() fails; the sources it did not call stay idle for the next.
                 self._idle[:0] = idle[position:]
                 raise
+            self._in_flight += 1  # first: the runner may report it at once
             runner.start(index, aw)
-            self._in_flight += 1  # only once started: a failed start must not be awaited
 
     def _arrived(self, index: int) -> None:
         self._in_flight -= 1
