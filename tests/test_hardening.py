@@ -59,6 +59,10 @@ async def _as_completed(aws: list[Any]) -> Any:
         return [value async for value in completed]
 
 
+class BodyError(Exception):
+    pass
+
+
 PRIMITIVES = [
     pytest.param(_gather, id="gather"),
     pytest.param(_wait, id="wait"),
@@ -133,29 +137,74 @@ class TestCallersCancellationAndAFailure:
         assert _cancelling() == 0
         await asyncio.sleep(0)  # no cancellation is left over: the timeout's was consumed
 
+    @staticmethod
+    async def _runs_on_after_being_cancelled_in_the_cleanup(
+        probe: Probe, call: Callable[[], Awaitable[None]]
+    ) -> bool:
+        """Run *call* in a task cancelled once while input ``s`` cleans up; the task
+        then awaits again. Whether it ran on past that await."""
+        import asyncio
+
+        ran_on = []
+
+        async def caller() -> None:
+            await call()
+            await asyncio.sleep(0)
+            ran_on.append(True)
+
+        task = asyncio.create_task(caller())
+        await probe.until_cleaning("s")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return bool(ran_on)
+
+    async def test_the_bodys_exception_keeps_a_cancellation_that_came_during_the_abort(
+        self,
+    ) -> None:
+        probe = Probe()
+
+        async def call() -> None:
+            with pytest.raises(BodyError):
+                async with as_completed_or_abort([probe.sleeps("s", cleanup_checkpoints=9)]):
+                    await until(lambda: probe.started == ["s"])
+                    raise BodyError
+
+        assert not await self._runs_on_after_being_cancelled_in_the_cleanup(probe, call)
+
+    async def test_multi_await_cancel_reraises_the_callers_cancellation_after_a_failure(
+        self,
+    ) -> None:
+        probe = Probe()
+        source = functools.partial(
+            probe.sleeps, "s", cleanup_error=ValueError(), cleanup_checkpoints=9
+        )
+
+        async def call() -> None:
+            async with multi_await() as m:
+                m.add(source)
+                with anyio.move_on_after(0.01):
+                    await m.get()
+                with pytest.raises(ValueError):
+                    await m.cancel()
+
+        assert not await self._runs_on_after_being_cancelled_in_the_cleanup(probe, call)
+
     async def test_cancel_all_reraises_the_callers_cancellation_after_a_cleanup_failure(
         self,
     ) -> None:
         import asyncio
 
         probe = Probe()
-        error = ValueError("cleanup")
-        tasks = [asyncio.create_task(probe.sleeps("a", cleanup_error=error, cleanup_checkpoints=9))]
-        await until(lambda: probe.started == ["a"])
-        ran_on = []
+        sleeper = probe.sleeps("s", cleanup_error=ValueError(), cleanup_checkpoints=9)
+        tasks = [asyncio.create_task(sleeper)]
+        await until(lambda: probe.started == ["s"])
 
-        async def caller() -> None:
+        async def call() -> None:
             with pytest.raises(ValueError):
                 await cancel_all(tasks)
-            await asyncio.sleep(0)
-            ran_on.append(True)
 
-        task = asyncio.create_task(caller())
-        await probe.until_cleaning("a")
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert ran_on == []
+        assert not await self._runs_on_after_being_cancelled_in_the_cleanup(probe, call)
 
 
 async def test_an_anyio_scope_keeps_its_cancellation_after_a_winning_failure() -> None:
@@ -485,10 +534,6 @@ async def test_one_task_handle_for_an_iterable_is_a_type_error_and_runs_on(call:
 
 
 # -- 6. the select loop --------------------------------------------------------------
-
-
-class BodyError(Exception):
-    pass
 
 
 async def test_the_bodys_exception_leaves_the_block_with_the_cleanup_failure_attached() -> None:

@@ -14,9 +14,13 @@ it is watched with a done callback and, on abort, cancelled exactly once, so tha
 from __future__ import annotations
 
 import asyncio
+import math
+import sys
 from asyncio import AbstractEventLoop, CancelledError, Future
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import anyio
 
 from .._core._inputs import COROUTINE, close_coroutines, describe
 from ._protocols import Sink
@@ -52,6 +56,18 @@ class AsyncioBackend:
     def report_abandoned_failure(self, message: str, error: BaseException) -> None:
         # Where asyncio itself reports an exception nobody retrieved.
         self._loop.call_exception_handler({"message": message, "exception": error})
+
+    def rearm_cancellation(self) -> None:
+        if anyio.current_effective_deadline() == -math.inf:
+            return  # an AnyIO cancel scope's: it is raised again at the next checkpoint
+        task = asyncio.current_task(self._loop)
+        assert task is not None  # only a task is ever cancelled
+        if sys.version_info >= (3, 13):
+            _cancel_again(task)  # a block that settles it, asyncio.timeout(), uncancels it
+        else:
+            # Before 3.13 uncancel() cannot take back a cancel(): wait until the caller
+            # has gone on to its next await, by when such a block may have settled it.
+            self._loop.call_soon(_cancel_again, task)
 
 
 class AsyncioRunner:
@@ -173,6 +189,17 @@ class AsyncioRunner:
             sink.input_raised(index, error)
         if missed:
             missed.discard(future)
+
+
+def _cancel_again(task: asyncio.Task[Any]) -> None:
+    """Cancel *task* again if it is still asked to stop: ``Task.cancel()`` is edge-triggered."""
+    if task.done():
+        return
+    if sys.version_info >= (3, 11):
+        if not task.cancelling():
+            return  # settled: an asyncio.timeout() block was left
+        task.uncancel()  # cancel() counts it again: the count stays right
+    task.cancel()
 
 
 async def _await(aw: Awaitable[Any]) -> Any:

@@ -52,6 +52,9 @@ class TrioBackend:
     def done_item(self, aw: object) -> object | None:
         return None
 
+    def rearm_cancellation(self) -> None:
+        return None  # a cancelled scope raises Cancelled again at every checkpoint
+
     def report_abandoned_failure(self, message: str, error: BaseException) -> None:
         # Unreachable in practice: on Trio, inputs only run inside an `async with`.
         import logging

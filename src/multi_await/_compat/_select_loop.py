@@ -171,6 +171,8 @@ class MultiAwait:
             verdict.stop(Reason.INTERRUPTED, interruption)
         del interruption  # let go
         error = verdict.exception()
+        if verdict.outranks_a_cancellation(error):
+            backend.rearm_cancellation()
         if error is not None and error is not leaving:
             try:
                 raise error

@@ -169,6 +169,8 @@ class AbortEngine:
         await runner.close()
         self._closed = True
         error = self._outcome()
+        if self._verdict.outranks_a_cancellation(error):
+            self._backend.rearm_cancellation()
         if error is not None:
             # The traceback will hold this frame: let it hold no input nor result.
             self._inputs.let_go()

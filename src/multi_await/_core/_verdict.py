@@ -31,7 +31,15 @@ class Verdict:
     too, and so is every failure: none may be swallowed.
     """
 
-    __slots__ = ("_cancelled", "_failures", "_interruption", "_name", "_primary", "reason")
+    __slots__ = (
+        "_cancelled",
+        "_caught_cancellation",
+        "_failures",
+        "_interruption",
+        "_name",
+        "_primary",
+        "reason",
+    )
 
     def __init__(self, cancelled: type[BaseException], name: Callable[[int], str]) -> None:
         #: Why the call stopped, once it did.
@@ -41,14 +49,17 @@ class Verdict:
         self._failures: list[tuple[int, BaseException]] = []
         self._cancelled = cancelled
         self._name = name
+        self._caught_cancellation = False
 
     def stop(self, reason: Reason, exc: BaseException | None) -> bool:
         """Record a reason to stop, with its exception; true if it is the first one.
 
         *exc* is the failure, the timeout error, or the interruption.
         """
-        if reason is Reason.INTERRUPTED and self._interruption is None:
-            self._interruption = exc
+        if reason is Reason.INTERRUPTED and exc is not None:
+            self._caught_cancellation |= is_cancellation(exc, self._cancelled)
+            if self._interruption is None:
+                self._interruption = exc
         if self.reason is not None:
             return False
         self.reason = reason
@@ -90,6 +101,16 @@ class Verdict:
                 primary, [error for _, error in tolerated], [self._name(i) for i, _ in tolerated]
             )
         return pick_exception(primary, failures, self._cancelled, self._name)
+
+    def outranks_a_cancellation(self, raised: BaseException | None) -> bool:
+        """Whether *raised*, the outcome, goes in place of a cancellation of the caller's.
+
+        A failure outranks the caller's cancellation; the cancellation, caught, must be
+        raised again afterwards (see :meth:`Backend.rearm_cancellation`).
+        """
+        if raised is None or not self._caught_cancellation:
+            return False
+        return not is_cancellation(raised, self._cancelled)
 
 
 def cancelled_elsewhere(
