@@ -240,6 +240,8 @@ class OuterRecord:
     after_call: BaseException | None = None
     #: Sequence number once that checkpoint had passed.
     after_call_seq: int | None = None
+    #: What the checkpoint right after a call that raised raised (``native`` only).
+    after_failure: BaseException | None = None
     #: What left the caller's cancel scope or ``asyncio.timeout()`` block.
     escaped: BaseException | None = None
     scope_caught: bool | None = None
@@ -689,11 +691,21 @@ async def _caller(run: Run, block: Any) -> None:
             run.outer.after_call_seq = run.next_seq()
     except BaseException as exc:
         run.outer.escaped = exc
-        if run.schedule.outer.how == "native" and isinstance(exc, asyncio.CancelledError):
-            raise  # let the caller's task end cancelled, as asyncio expects
+        if run.schedule.outer.how == "native":
+            if isinstance(exc, asyncio.CancelledError):
+                raise  # let the caller's task end cancelled, as asyncio expects
+            await _await_once_more(run)  # a cancellation kept for the caller comes here
     finally:
         run.outer.scope_caught = getattr(getattr(block, "inner", None), "cancelled_caught", None)
         run.outer.cancelling_after_scope = _cancelling(run)
+
+
+async def _await_once_more(run: Run) -> None:
+    try:
+        await anyio.lowlevel.checkpoint()
+    except asyncio.CancelledError as exc:
+        run.outer.after_failure = exc
+        raise
 
 
 def _cancelling(run: Run) -> tuple[int, int] | None:

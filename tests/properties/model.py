@@ -162,12 +162,23 @@ def cleanups() -> st.SearchStrategy[Cleanup]:
         Cleanup,
         checkpoints=st.integers(0, 3),
         ticks=st.sampled_from((0, 0, 0, 1, 2, 7)),
-        ending=st.sampled_from(("finish", "finish", "raise", "swallow")),
+        ending=st.sampled_from(("finish", "finish", "raise", "raise_odd", "swallow")),
     )
+
+
+def odd_kinds(backend: Backend) -> tuple[str, ...]:
+    """The odd exceptions an input may raise on *backend*, with the call still in charge.
+
+    Not the interrupts on asyncio: they leave the event loop at once (LOOP_LEAVING).
+    """
+    if backend.asyncio:
+        return tuple(kind for kind in ODD_KINDS if kind not in LOOP_LEAVING)
+    return ODD_KINDS
 
 
 def leaves(backend: Backend) -> st.SearchStrategy[Leaf]:
     bodies = ["return", "return", "raise", "raise", "forever", "forever", "raise_base"]
+    bodies.append("raise_odd")
     forms = ["coroutine", "coroutine", "callable", "awaitable"]
     if backend.asyncio:
         bodies.append("self_cancel")
@@ -179,6 +190,7 @@ def leaves(backend: Backend) -> st.SearchStrategy[Leaf]:
         checkpoints=st.integers(0, 4),
         cleanup=cleanups(),
         form=st.sampled_from(forms),
+        odd=st.sampled_from(odd_kinds(backend)),
     )
 
 

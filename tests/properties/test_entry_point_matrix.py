@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from .backends import BACKEND_PARAMS, Backend
-from .checks import check_caller, check_nothing_left, check_printed
+from .checks import check_caller, check_nothing_left, check_printed, is_the_failure
 from .harness import Run, run_schedule
 from .model import LOOP_LEAVING, ODD_KINDS, Call, Cleanup, Leaf, Schedule
 
@@ -148,27 +148,18 @@ def _check_outcome(
             late, failure, soon = top.returned
             if late is not returned.get(0) or soon is not returned.get(2):
                 problems.append(f"returned {top.returned!r}, not the inputs' results")
-            if not _is_the_failure(failure, odd, iterated=False):
+            if not is_the_failure(failure, odd, iterated=False):
                 problems.append(f"returned {failure!r} in place of {odd!r}")
         elif top.returned is not returned.get(1 if entry_point.name == "race_stagger" else 2):
             problems.append(f"the race returned {top.returned!r}, not the winner's result")
         return
-    if top.raised is None or not _is_the_failure(top.raised, odd, iterated=entry_point.iterates):
+    if top.raised is None or not is_the_failure(top.raised, odd, iterated=entry_point.iterates):
         problems.append(f"raised {top.raised!r}, returned {top.returned!r}; expected {odd!r}")
         return
     cleanup_failures = tuple(e.obj for e in run.events if e.kind == "cleanup_fail" and e.index == 0)
     if top.secondaries != cleanup_failures:
         problems.append(f"attached {top.secondaries!r}, expected {cleanup_failures!r}")
     check_printed("the call", top.raised, top.secondaries, problems)
-
-
-def _is_the_failure(raised: BaseException, odd: BaseException, *, iterated: bool) -> bool:
-    """*raised* is *odd*, or what Python or the contract makes of it (CONTRACT 2.3)."""
-    if isinstance(odd, StopIteration):  # a coroutine turns it into RuntimeError
-        return type(raised) is RuntimeError and raised.__cause__ is odd
-    if isinstance(odd, StopAsyncIteration) and iterated:  # it would end async for
-        return type(raised) is RuntimeError and raised.__cause__ is odd and "input" in str(raised)
-    return raised is odd
 
 
 @pytest.mark.parametrize("entry_point", [pytest.param(e, id=e.name) for e in ENTRY_POINTS])
