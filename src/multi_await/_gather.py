@@ -231,7 +231,8 @@ async def gather_or_abort(
         to six inputs, as typeshed types :func:`asyncio.gather`; with
         *return_exceptions*, each position may also be an :exc:`Exception`)
     :raises TypeError: before anything starts, if an input is not one of the above
-        or an argument has the wrong type
+        (a coroutine already awaited or closed is not), or an argument has the wrong
+        type
     :raises ValueError: if *timeout* is NaN or *max_concurrency* is less than 1
     :raises TimeoutError: if *timeout* expired first
 

@@ -41,9 +41,12 @@ class MultiAwait:
     lost, and it is delivered by a later :meth:`get`. A source whose call finished,
     with a result or a failure, is called again by the next :meth:`get`.
 
-    Leaving the ``async with`` block cancels the pending calls and waits for them.
-    A call that had already finished has taken its item: what nobody received
-    through :meth:`get` stays available from :meth:`undelivered`.
+    Leaving the ``async with`` block cancels the pending calls and waits for them;
+    an exception leaving it goes on as itself, with the failures they raised
+    meanwhile attached. A call that had already finished has taken its item: what
+    nobody received through :meth:`get` stays available from :meth:`undelivered`.
+    Used without ``async with`` (asyncio), a ``MultiAwait`` dropped with calls
+    pending cancels them, so that none takes an item nobody will receive.
 
     .. versionadded:: 2.0
     """
@@ -123,7 +126,8 @@ class MultiAwait:
         :return: ``(completed, failures)``, two lists indexed like the sources
         :raises RuntimeError: if no source was added, or on Trio outside the
             ``async with`` block
-        :raises TypeError: if a source returned something that is not awaitable
+        :raises TypeError: if a source returned something that is not awaitable; that
+            :meth:`get` only, the next one calls the source again
         """
         if not self._sources:
             raise RuntimeError("get() has nothing to wait for: add a source with add() first")
