@@ -97,7 +97,7 @@ async def test_the_same_coroutine_twice_is_a_type_error(
 ) -> None:
     probe = Probe()
     coro = probe.returns("twice")
-    with pytest.raises(TypeError, match=r"input 1 is, or gives, the same coroutine .* as input 0"):
+    with pytest.raises(TypeError, match=r"input 1 is the same coroutine object .* as input 0"):
         await primitive([coro, coro])
     assert probe.started == []
     assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED

@@ -23,7 +23,9 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
                 ...  # break or raise here: the rest are cancelled and awaited
 
     A failure is raised from the iteration step that would have produced it,
-    after every other input was cancelled and has finished. To learn which input
+    after every other input was cancelled and has finished. An input's
+    :exc:`StopAsyncIteration`, which would end the loop silently, is raised as a
+    :exc:`RuntimeError` naming the input, from it. To learn which input
     gave each value, iterate :meth:`~as_completed_or_abort.indexed`, which yields
     ``(index, value)`` pairs, *index* being the input's position in *aws*.
 
@@ -78,7 +80,7 @@ class as_completed_or_abort(Generic[T]):  # noqa: N801 - a function to its users
             max_per_second=max_per_second,
             input_timeout=input_timeout,
             report_stuck_after=report_stuck_after,
-            wake_on_each=True,
+            iterated=True,
         )
         self._engine = AbortEngine(given, options)
         self._entered = False

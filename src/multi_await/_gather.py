@@ -272,7 +272,8 @@ async def gather_or_abort(
         to six inputs, as typeshed types :func:`asyncio.gather`; with
         *return_exceptions*, each position may also be an :exc:`Exception`)
     :raises TypeError: before anything starts, if an input is not one of the above
-        or an argument has the wrong type
+        (a coroutine already awaited or closed is not), or an argument has the wrong
+        type
     :raises ValueError: if *timeout* or *input_timeout* is NaN, *max_concurrency* is
         less than 1, *max_per_second* is not more than 0, or *input_timeout* is negative
     :raises TimeoutError: if *timeout* expired first, or an input's *input_timeout*

@@ -140,7 +140,8 @@ async def wait_or_abort(
         :func:`gather_or_abort`
     :param report_stuck_after: see :func:`gather_or_abort`
     :return: the done items of the inputs that returned, in the order of *aws*
-    :raises TypeError: before anything starts, if an input is not awaitable
+    :raises TypeError: before anything starts, if an input is not awaitable, or
+        *aws* is one task, future or coroutine rather than an iterable of them
     :raises ValueError: if *return_when* is unknown or *timeout* is NaN
     :raises TimeoutError: if *timeout* expired first
 

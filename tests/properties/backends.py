@@ -120,17 +120,24 @@ class Backend:
         """AnyIO's backend options for a fresh run (a fresh clock, a fresh loop)."""
         return self._options()
 
-    def run(self, main: Callable[[], Awaitable[Any]], *, debug: bool = True) -> Any:
+    def run(
+        self,
+        main: Callable[[], Awaitable[Any]],
+        *,
+        debug: bool = True,
+        expected_report: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> Any:
         """Run *main* in a fresh event loop, failing on anything left behind.
 
-        asyncio runs in debug mode unless *debug* is false.
+        asyncio runs in debug mode unless *debug* is false. *expected_report* tells the
+        one call of asyncio's exception handler that may happen, if any.
         """
         options = self.options()
         if self.asyncio:
             options["debug"] = debug
         faulthandler.dump_traceback_later(WATCHDOG_SECONDS, exit=True, file=sys.__stderr__ or 2)
         try:
-            with _nothing_left_behind():
+            with _nothing_left_behind(expected_report):
                 return anyio.run(main, backend=self.library, backend_options=options)
         finally:
             faulthandler.cancel_dump_traceback_later()
@@ -190,8 +197,13 @@ TRIO = next(backend for backend in BACKENDS if backend.library == "trio")
 
 
 @contextmanager
-def _nothing_left_behind() -> Iterator[None]:
+def _nothing_left_behind(
+    expected_report: Callable[[dict[str, Any]], bool] | None = None,
+) -> Iterator[None]:
     """Fail if the example called asyncio's exception handler, warned, or leaked.
+
+    Checked also when an exception leaves the example (an interrupt leaves asyncio's
+    loop at once), which is re-raised afterwards.
 
     The example ends with ``gc.collect()``, so that anything it left in a reference
     cycle (an un-awaited coroutine, say) warns within the example. What was alive
@@ -205,14 +217,22 @@ def _nothing_left_behind() -> Iterator[None]:
     previous_hook = sys.unraisablehook
     HANDLER_CALLS.clear()
     sys.unraisablehook = unraisable.append
+    left: BaseException | None = None
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            yield
+            try:
+                yield
+            except BaseException as exc:  # an interrupt that left the loop: check first
+                left = exc
             gc.collect()
     finally:
         sys.unraisablehook = previous_hook
     calls, HANDLER_CALLS[:] = list(HANDLER_CALLS), []
+    if expected_report is not None:
+        expected = [call for call in calls if expected_report(call)]
+        assert len(expected) <= 1, f"the expected report came {len(expected)} times"
+        calls = [call for call in calls if call not in expected]
     assert not calls, "asyncio's exception handler was called: " + "; ".join(
         f"{call.get('message')}: {call.get('exception')!r}" for call in calls
     )
@@ -220,3 +240,5 @@ def _nothing_left_behind() -> Iterator[None]:
     assert not unraisable, "unraisable exceptions: " + "; ".join(
         f"{u.exc_value!r} in {u.object!r}" for u in unraisable
     )
+    if left is not None:
+        raise left

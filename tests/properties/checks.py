@@ -34,6 +34,8 @@ class Expected:
     mandatory: bool
     #: Identities of the exceptions the call's inputs raised themselves.
     logged: frozenset[int] = frozenset()
+    #: The call iterates its results (``as_completed_or_abort``).
+    iterated: bool = False
 
     def matches(self, error: BaseException) -> bool:
         if self.event.kind == "self_cancelled":
@@ -44,11 +46,25 @@ class Expected:
                 and isinstance(error.__cause__, asyncio.CancelledError)
                 and id(error) not in self.logged
             )
-        return error is self.event.obj
+        return is_the_failure(error, self.event.obj, iterated=self.iterated)
 
     def __str__(self) -> str:
         what = "cancelled itself" if self.event.kind == "self_cancelled" else repr(self.event.obj)
         return f"input {self.event.index}: {what} ({self.event.kind} at t={self.event.time:g})"
+
+
+def is_the_failure(raised: BaseException, logged: BaseException, *, iterated: bool) -> bool:
+    """*raised* is *logged*, an input's failure, or what Python or CONTRACT 2.3 make of it.
+
+    A coroutine turns ``StopIteration`` into a ``RuntimeError`` raised from it; a loop
+    over results does the same to ``StopAsyncIteration``, which would end it.
+    """
+    if isinstance(logged, StopIteration):
+        return type(raised) is RuntimeError and raised.__cause__ is logged
+    if iterated and isinstance(logged, StopAsyncIteration):  # and it names the input
+        named = "input " in str(raised) and "raised StopAsyncIteration" in str(raised)
+        return type(raised) is RuntimeError and raised.__cause__ is logged and named
+    return raised is logged
 
 
 def check_run(run: Run) -> None:
@@ -59,8 +75,8 @@ def check_run(run: Run) -> None:
     abort_times: dict[int, float] = {}
     for node in run.nodes:
         _check_node(run, node, abort_times, problems)
-    _check_caller(run, problems)
-    _check_nothing_left(run, problems)
+    check_caller(run, problems)
+    check_nothing_left(run, problems)
     if problems:
         raise AssertionError("\n".join(f"- {problem}" for problem in problems))
 
@@ -143,7 +159,7 @@ def _timing(run: Run, node: Node, order: list[Event], abort_times: dict[int, flo
     return timing
 
 
-def _failures(order: list[Event]) -> list[Expected]:
+def _failures(order: list[Event], *, iterated: bool) -> list[Expected]:
     """The failures of *node*'s inputs, in the order the call learns of them.
 
     An input that cancelled itself must be reported unless the call had cancelled
@@ -152,7 +168,7 @@ def _failures(order: list[Event]) -> list[Expected]:
     failures = [event for event in order if event.kind in FAILURE_KINDS]
     logged = frozenset(id(event.obj) for event in failures if event.obj is not None)
     return [
-        Expected(event, event.kind != "self_cancelled" or event.by_us is False, logged)
+        Expected(event, event.kind != "self_cancelled" or event.by_us is False, logged, iterated)
         for event in failures
     ]
 
@@ -189,7 +205,7 @@ def _check_node(run: Run, node: Node, abort_times: dict[int, float], problems: l
 
     order = _report_order(run, node)
     timing = _timing(run, node, order, abort_times) if run.backend.virtual else None
-    failures = _failures(order)
+    failures = _failures(order, iterated=node.spec.primitive == "as_completed")
     outcome = _classify(run, node, failures)
     if outcome == "unexplained":
         problems.append(f"{where} raised {node.raised!r}, which no input raised")
@@ -199,7 +215,7 @@ def _check_node(run: Run, node: Node, abort_times: dict[int, float], problems: l
     reported = _reported(run, node, outcome, problems)
     _match_reported(where, reported, failures, problems)
     if node.raised is not None and node.secondaries:
-        _check_printed(where, node.raised, node.secondaries, problems)
+        check_printed(where, node.raised, node.secondaries, problems)
 
     if node.body_error is not None and node.raised is not node.body_error:
         problems.append(
@@ -262,12 +278,13 @@ def _match_reported(
     )
 
 
-def _check_printed(
+def check_printed(
     where: str, exc: BaseException, attached: tuple[BaseException, ...], problems: list[str]
 ) -> None:
     text = "".join(traceback.format_exception(exc))
     for error in attached:
-        line = f"{type(error).__name__}: {error}"
+        # As traceback prints it: an odd exception may have no text, or refuse str().
+        line = traceback.format_exception_only(type(error), error)[0].rstrip("\n")
         if line not in text:
             problems.append(f"{where}: the printed traceback does not show {line!r}")
 
@@ -362,7 +379,7 @@ def _check_yielded(
     cancelled_itself = isinstance(node.raised, InputCancelledError)
     if outcome == "failure" and node.raised_by_step and uninterrupted and not cancelled_itself:
         following = arrivals[len(given)] if len(given) < len(arrivals) else None
-        if following is None or node.raised is not following.obj:
+        if following is None or not is_the_failure(node.raised, following.obj, iterated=True):
             problems.append(
                 f"{where} raised {node.raised!r} from its loop, which is not the first failure "
                 "after the values it gave"
@@ -420,7 +437,7 @@ def _check_times(
 # -- the caller --------------------------------------------------------------------
 
 
-def _check_caller(run: Run, problems: list[str]) -> None:
+def check_caller(run: Run, problems: list[str]) -> None:
     """2.3: the caller's cancellation propagates unchanged, its count stays right."""
     outer, how = run.outer, run.schedule.outer.how
     if not run.nodes:
@@ -454,6 +471,14 @@ def _check_caller(run: Run, problems: list[str]) -> None:
             problems.append("asyncio.timeout() did not turn the cancellation into TimeoutError")
     elif raised is not None and outer.escaped is not raised:
         problems.append(f"the call raised {raised!r}, but {outer.escaped!r} left the caller")
+    if how == "native" and raised is not None and not cancelled:
+        # 2.3: a failure went in place of the caller's cancellation, which stays pending.
+        caught = [seq for _, seq in outer.issued if seq is not None and seq < top.end_seq]
+        if caught and not isinstance(outer.after_failure, asyncio.CancelledError):
+            problems.append(
+                f"the call raised {raised!r} in place of the caller's task.cancel(), which "
+                "was lost: the caller's next await did not raise it"
+            )
     if how == "native" and raised is None and outer.issued:
         # Edge-triggered: a cancel() made while the call ran must not be lost.
         seqs = [seq for _, seq in outer.issued if seq is not None]
@@ -467,13 +492,17 @@ def _check_caller(run: Run, problems: list[str]) -> None:
             problems.append("the caller's task.cancel() was lost")
 
 
-def _check_nothing_left(run: Run, problems: list[str]) -> None:
-    """2.2: nothing left running, nothing left un-awaited."""
+def check_nothing_left(run: Run, problems: list[str], *, shut_down: bool = False) -> None:
+    """2.2: nothing left running, nothing left un-awaited.
+
+    *shut_down*: an interrupt left asyncio's loop, whose shutdown then cancelled every
+    task it found once more, inputs in their cleanup included.
+    """
     unfinished = [c for c in run.coroutines if inspect.getcoroutinestate(c) != inspect.CORO_CLOSED]
     if unfinished:
         problems.append(f"coroutines left unfinished or un-awaited: {unfinished}")
     again = [(e.node, e.index) for e in run.events if e.kind == "cancelled_again"]
-    if again:
+    if again and not shut_down:
         problems.append(f"inputs (call, position) cancelled again during their cleanup: {again}")
     starts = {(e.node, e.index) for e in run.events if e.kind == "start"}
     finishes = {(e.node, e.index) for e in run.events if e.kind == "finish"}

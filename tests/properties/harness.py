@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import math
 import sys
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,13 +26,19 @@ from multi_await import (
     FIRST_COMPLETED,
     FIRST_EXCEPTION,
     as_completed_or_abort,
+    cancel_all,
     gather_or_abort,
+    multi_await,
+    race_or_abort,
     secondary_errors,
     wait_or_abort,
 )
 
 from .backends import Backend
 from .model import Call, Cleanup, Leaf, Schedule
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import ExceptionGroup
 
 #: Checkpoints standing for one tick where the clock is real (uvloop).
 CHECKPOINTS_PER_TICK = 4
@@ -46,12 +53,6 @@ RETURN_KINDS = ("body_return", "swallow_return", "nested_return")
 FAILURE_KINDS = ("body_fail", "cleanup_fail", "nested_fail", "self_cancelled")
 #: Outcomes of an input's body, which must not happen once its call aborted.
 BODY_KINDS = ("body_return", "body_fail", "self_cancelled")
-
-WAIT_MODES = {
-    "wait_all": ALL_COMPLETED,
-    "wait_first_completed": FIRST_COMPLETED,
-    "wait_first_exception": FIRST_EXCEPTION,
-}
 
 
 class InputError(Exception):
@@ -68,6 +69,72 @@ class Interrupt(BaseException):
 
 class LoopBodyError(Exception):
     """Raised by the body of ``async for`` over ``as_completed_or_abort``."""
+
+
+class UnprintableError(Exception):
+    """An exception whose ``__str__`` raises."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("this exception cannot be printed")
+
+
+@dataclasses.dataclass(frozen=True)
+class FrozenError(Exception):
+    """An exception class that refuses new attributes."""
+
+    name: str
+
+
+class DeepError(Exception):
+    """Raised :data:`DEEP_FRAMES` frames deep."""
+
+
+#: How deep a ``deep_traceback`` input raises.
+DEEP_FRAMES = 900
+
+
+def odd_exception(kind: str, name: str) -> BaseException:
+    """A fresh odd exception of *kind* (one of ``model.ODD_KINDS``), named *name*."""
+    if kind == "exception_group":
+        return ExceptionGroup(f"{name} failed", [InputError(f"{name} inside a group")])
+    if kind == "frozen":
+        return FrozenError(name)
+    kinds: dict[str, Callable[[str], BaseException]] = {
+        "stop_iteration": StopIteration,
+        "stop_async_iteration": StopAsyncIteration,
+        "generator_exit": GeneratorExit,
+        "keyboard_interrupt": KeyboardInterrupt,
+        "system_exit": SystemExit,
+        "custom_base": Interrupt,
+        "unprintable": UnprintableError,
+        "deep_traceback": DeepError,
+    }
+    return kinds[kind](name)
+
+
+def raise_odd(error: BaseException) -> None:
+    """Raise *error*; a :class:`DeepError` from :data:`DEEP_FRAMES` frames deep."""
+    if not isinstance(error, DeepError):
+        raise error
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _depth() + DEEP_FRAMES + 100))  # pytest's frames too
+    try:
+        _raise_from_depth(error, DEEP_FRAMES)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _depth() -> int:
+    depth, frame = 0, sys._getframe()
+    while frame.f_back is not None:
+        depth, frame = depth + 1, frame.f_back
+    return depth
+
+
+def _raise_from_depth(error: BaseException, depth: int) -> None:
+    if depth > 1:
+        _raise_from_depth(error, depth - 1)
+    raise error
 
 
 class Value:
@@ -173,6 +240,8 @@ class OuterRecord:
     after_call: BaseException | None = None
     #: Sequence number once that checkpoint had passed.
     after_call_seq: int | None = None
+    #: What the checkpoint right after a call that raised raised (``native`` only).
+    after_failure: BaseException | None = None
     #: What left the caller's cancel scope or ``asyncio.timeout()`` block.
     escaped: BaseException | None = None
     scope_caught: bool | None = None
@@ -306,6 +375,8 @@ async def leaf(run: Run, node: Node, index: int, spec: Leaf) -> Any:
                 raise run.log(node, index, "body_fail", InputError(f"{name} failed"))
             if spec.body == "raise_base":
                 raise run.log(node, index, "body_fail", Interrupt(f"{name} interrupted"))
+            if spec.body == "raise_odd":
+                raise_odd(run.log(node, index, "body_fail", odd_exception(spec.odd, name)))
             if spec.body == "self_cancel":
                 self_cancelling = True
                 await _cancel_own_task(run, node, index)
@@ -321,6 +392,8 @@ async def leaf(run: Run, node: Node, index: int, spec: Leaf) -> Any:
                 # Raised while the cancellation is handled, as a finally block would.
                 error = CleanupError(f"{name} cleanup failed")
                 raise run.log(node, index, "cleanup_fail", error)  # noqa: B904
+            if cleanup.ending == "raise_odd":
+                raise_odd(run.log(node, index, "cleanup_fail", odd_exception(spec.odd, name)))
             raise
     finally:
         run.log(node, index, "finish")
@@ -385,13 +458,7 @@ async def run_call(
     node.start = run.now()
     timeout = run.timeout(spec.timeout)
     try:
-        if spec.primitive == "gather":
-            result = await gather_or_abort(*inputs, timeout=timeout)
-        elif spec.primitive == "as_completed":
-            result = await _iterate(run, node, inputs, timeout)
-        else:
-            mode = WAIT_MODES[spec.primitive]
-            result = await wait_or_abort(inputs, timeout, return_when=mode)
+        result = await ENTRY_POINTS[spec.primitive](run, node, inputs, timeout)
     except BaseException as exc:
         _ended(run, node)
         node.raised = exc
@@ -420,10 +487,17 @@ def _ended(run: Run, node: Node) -> None:
     node.undone_tasks = sorted(i for i, task in node.tasks.items() if not task.done())
 
 
-async def _iterate(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> list[Any]:
+async def _iterate(
+    run: Run,
+    node: Node,
+    inputs: list[Any],
+    timeout: float | None,
+    *,
+    max_concurrency: int | None = None,
+) -> list[Any]:
     loop = node.spec.loop
     got: list[Any] = []
-    async with as_completed_or_abort(inputs, timeout) as completed:
+    async with as_completed_or_abort(inputs, timeout, max_concurrency=max_concurrency) as completed:
         steps = completed.indexed() if loop.indexed else completed
         while True:
             try:
@@ -446,6 +520,93 @@ async def _iterate(run: Run, node: Node, inputs: list[Any], timeout: float | Non
                 node.body_error = LoopBodyError(f"the loop over n{node.id} raised")
                 raise node.body_error
     return got
+
+
+#: Ticks between the starts of a staggered race: longer than any example runs, so
+#: that only a failure starts the next attempt.
+STAGGER_TICKS = 10_000
+
+Caller = Callable[[Run, Node, list[Any], float | None], Awaitable[Any]]
+
+
+async def _gather(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+    return await gather_or_abort(*inputs, timeout=timeout)
+
+
+async def _gather_returning_exceptions(
+    run: Run, node: Node, inputs: list[Any], timeout: float | None
+) -> Any:
+    return await gather_or_abort(*inputs, timeout=timeout, return_exceptions=True)
+
+
+async def _gather_two_at_a_time(
+    run: Run, node: Node, inputs: list[Any], timeout: float | None
+) -> Any:
+    return await gather_or_abort(*inputs, timeout=timeout, max_concurrency=2)
+
+
+def _wait(mode: str) -> Caller:
+    async def wait(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+        return await wait_or_abort(inputs, timeout, return_when=mode)
+
+    return wait
+
+
+async def _iterate_two_at_a_time(
+    run: Run, node: Node, inputs: list[Any], timeout: float | None
+) -> Any:
+    return await _iterate(run, node, inputs, timeout, max_concurrency=2)
+
+
+async def _iterate_bare(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+    return [value async for value in as_completed_or_abort(inputs, timeout)]
+
+
+async def _iterate_as_in_1x(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+    return [await step for step in as_completed_or_abort(inputs, timeout)]
+
+
+async def _race(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+    return await race_or_abort(inputs, timeout=timeout)
+
+
+async def _staggered_race(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+    return await race_or_abort(inputs, timeout=timeout, stagger=run.seconds(STAGGER_TICKS))
+
+
+async def _select_loop(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+    """Sources called over and over until one fails, as 1.x's ``get_or_raise`` loop."""
+    async with multi_await() as m:
+        for source in inputs:
+            m.add(source)
+        while True:
+            await m.get_or_raise()
+
+
+async def _cancel_all(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+    await anyio.wait_all_tasks_blocked()  # the tasks are running: they have their cleanup
+    return await cancel_all(inputs)
+
+
+#: How each kind of call is made, by the name a ``Call`` gives as its primitive. The
+#: model draws the first five (model.PRIMITIVES); the others take inputs arranged
+#: for them (test_entry_point_matrix.py).
+ENTRY_POINTS: dict[str, Caller] = {
+    "gather": _gather,
+    "wait_all": _wait(ALL_COMPLETED),
+    "wait_first_completed": _wait(FIRST_COMPLETED),
+    "wait_first_exception": _wait(FIRST_EXCEPTION),
+    "as_completed": _iterate,
+    "gather_return_exceptions": _gather_returning_exceptions,
+    "gather_max_concurrency": _gather_two_at_a_time,
+    "as_completed_max_concurrency": _iterate_two_at_a_time,
+    "as_completed_bare": _iterate_bare,
+    "as_completed_1x": _iterate_as_in_1x,
+    "race": _race,
+    "race_stagger": _staggered_race,
+    "select_loop": _select_loop,
+    "cancel_all": _cancel_all,
+}
 
 
 # -- the caller ----------------------------------------------------------------------
@@ -530,11 +691,21 @@ async def _caller(run: Run, block: Any) -> None:
             run.outer.after_call_seq = run.next_seq()
     except BaseException as exc:
         run.outer.escaped = exc
-        if run.schedule.outer.how == "native" and isinstance(exc, asyncio.CancelledError):
-            raise  # let the caller's task end cancelled, as asyncio expects
+        if run.schedule.outer.how == "native":
+            if isinstance(exc, asyncio.CancelledError):
+                raise  # let the caller's task end cancelled, as asyncio expects
+            await _await_once_more(run)  # a cancellation kept for the caller comes here
     finally:
         run.outer.scope_caught = getattr(getattr(block, "inner", None), "cancelled_caught", None)
         run.outer.cancelling_after_scope = _cancelling(run)
+
+
+async def _await_once_more(run: Run) -> None:
+    try:
+        await anyio.lowlevel.checkpoint()
+    except asyncio.CancelledError as exc:
+        run.outer.after_failure = exc
+        raise
 
 
 def _cancelling(run: Run) -> tuple[int, int] | None:

@@ -18,10 +18,31 @@ from .backends import Backend
 
 #: What an input's body does once its delay is over.
 #: ``raise_base`` raises a ``BaseException`` that is not an ``Exception``;
+#: ``raise_odd`` raises the odd exception its leaf names (see ODD_KINDS);
 #: ``self_cancel`` (asyncio only) cancels the input's own task.
-BODIES = ("return", "raise", "raise_base", "forever", "self_cancel")
+BODIES = ("return", "raise", "raise_base", "raise_odd", "forever", "self_cancel")
 #: How an input's cleanup ends, once it was cancelled: ``swallow`` returns a value.
-ENDINGS = ("finish", "raise", "swallow")
+ENDINGS = ("finish", "raise", "raise_odd", "swallow")
+#: Exceptions that tend to break what handles them (harness.odd_exception makes them):
+#: ``StopIteration`` (a coroutine turns it into ``RuntimeError``), ``StopAsyncIteration``
+#: (it would end an ``async for``), ``GeneratorExit``, the interrupts, a custom
+#: ``BaseException``, an ``ExceptionGroup``, one whose ``__str__`` raises, a frozen
+#: dataclass (it refuses new attributes), and one raised 900 frames deep.
+ODD_KINDS = (
+    "stop_iteration",
+    "stop_async_iteration",
+    "generator_exit",
+    "keyboard_interrupt",
+    "system_exit",
+    "custom_base",
+    "exception_group",
+    "unprintable",
+    "frozen",
+    "deep_traceback",
+)
+#: Raised by a task, these leave an asyncio event loop at once (asyncio re-raises them
+#: out of ``run_forever()``): no library can wait for anything first.
+LOOP_LEAVING = ("keyboard_interrupt", "system_exit")
 #: How an input is handed to the primitive. ``foreign`` is an asyncio task made
 #: before the call (asyncio only).
 FORMS = ("coroutine", "callable", "awaitable", "foreign")
@@ -59,6 +80,8 @@ class Leaf:
     checkpoints: int = 0
     cleanup: Cleanup = field(default_factory=Cleanup)
     form: str = "coroutine"
+    #: What ``raise_odd`` raises, as the body or as the cleanup's ending.
+    odd: str = "custom_base"
 
 
 @dataclass(frozen=True)
@@ -139,12 +162,23 @@ def cleanups() -> st.SearchStrategy[Cleanup]:
         Cleanup,
         checkpoints=st.integers(0, 3),
         ticks=st.sampled_from((0, 0, 0, 1, 2, 7)),
-        ending=st.sampled_from(("finish", "finish", "raise", "swallow")),
+        ending=st.sampled_from(("finish", "finish", "raise", "raise_odd", "swallow")),
     )
+
+
+def odd_kinds(backend: Backend) -> tuple[str, ...]:
+    """The odd exceptions an input may raise on *backend*, with the call still in charge.
+
+    Not the interrupts on asyncio: they leave the event loop at once (LOOP_LEAVING).
+    """
+    if backend.asyncio:
+        return tuple(kind for kind in ODD_KINDS if kind not in LOOP_LEAVING)
+    return ODD_KINDS
 
 
 def leaves(backend: Backend) -> st.SearchStrategy[Leaf]:
     bodies = ["return", "return", "raise", "raise", "forever", "forever", "raise_base"]
+    bodies.append("raise_odd")
     forms = ["coroutine", "coroutine", "callable", "awaitable"]
     if backend.asyncio:
         bodies.append("self_cancel")
@@ -156,6 +190,7 @@ def leaves(backend: Backend) -> st.SearchStrategy[Leaf]:
         checkpoints=st.integers(0, 4),
         cleanup=cleanups(),
         form=st.sampled_from(forms),
+        odd=st.sampled_from(odd_kinds(backend)),
     )
 
 

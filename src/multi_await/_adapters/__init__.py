@@ -16,7 +16,17 @@ __all__ = ["current_backend"]
 
 
 def current_backend() -> Backend:
-    """The backend of the event loop running in this thread."""
+    """The backend of the library running the current task.
+
+    sniffio's rule: Trio names itself in ``sniffio.thread_local`` while it runs its
+    tasks, also as a guest on an asyncio host loop, where an asyncio loop is running
+    in the thread as well.
+    """
+    sniffio = sys.modules.get("sniffio")  # Trio imports it: no Trio run without it
+    if sniffio is not None and sniffio.thread_local.name == "trio":
+        from ._trio import TrioBackend
+
+        return TrioBackend()
     if "asyncio" in sys.modules:
         import asyncio
 
@@ -28,15 +38,4 @@ def current_backend() -> Backend:
             from ._asyncio import AsyncioBackend
 
             return AsyncioBackend(loop)
-
-    trio = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            trio.lowlevel.current_trio_token()
-        except RuntimeError:
-            pass
-        else:
-            from ._trio import TrioBackend
-
-            return TrioBackend()
     raise RuntimeError("multi_await needs a running asyncio or Trio event loop")

@@ -25,14 +25,16 @@ the abort uses) and reported as cancelled by us.
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 from asyncio import AbstractEventLoop, CancelledError, Future, TimerHandle
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import anyio
 from anyio import TaskHandle
 
-from .._core._inputs import COROUTINE, describe
+from .._core._inputs import COROUTINE, close_coroutines, describe
 from . import _anyio_scopes
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
@@ -77,6 +79,18 @@ class AsyncioBackend:
     def report_abandoned_failure(self, message: str, error: BaseException) -> None:
         # Where asyncio itself reports an exception nobody retrieved.
         self._loop.call_exception_handler({"message": message, "exception": error})
+
+    def rearm_cancellation(self) -> None:
+        if anyio.current_effective_deadline() == -math.inf:
+            return  # an AnyIO cancel scope's: it is raised again at the next checkpoint
+        task = asyncio.current_task(self._loop)
+        assert task is not None  # only a task is ever cancelled
+        if sys.version_info >= (3, 13):
+            _cancel_again(task)  # a block that settles it, asyncio.timeout(), uncancels it
+        else:
+            # Before 3.13 uncancel() cannot take back a cancel(): wait until the caller
+            # has gone on to its next await, by when such a block may have settled it.
+            self._loop.call_soon(_cancel_again, task)
 
 
 class AsyncioRunner:
@@ -132,17 +146,22 @@ class AsyncioRunner:
         done = self._done
         link, caller = link_to_caller, self._caller
         finished: list[tuple[Future[Any], int]] = []
-        for index, aw in enumerate(inputs):
-            if type(aw) is COROUTINE:
-                task = create_task(aw)
-                if task.done():  # an eager task that ran to its end inside create_task
-                    finished.append((task, index))
+        index = 0
+        try:
+            for index, aw in enumerate(inputs):
+                if type(aw) is COROUTINE:
+                    task = create_task(aw)
+                    if task.done():  # an eager task that ran to its end inside create_task
+                        finished.append((task, index))
+                    else:
+                        running[task] = index
+                        link(task, caller)
+                        task.add_done_callback(done)
                 else:
-                    running[task] = index
-                    link(task, caller)
-                    task.add_done_callback(done)
-            else:
-                self.start(index, aw)
+                    self.start(index, aw)
+        except BaseException as exc:  # an interrupt the eager factory's first step raised
+            self._start_none_after(index, exc, inputs)
+            del exc, inputs  # let go
         if finished:
             self._report_finished(finished)
 
@@ -166,7 +185,13 @@ class AsyncioRunner:
             self._watch_handle(index, aw)
             return
         else:
-            future = self._loop.create_task(aw if asyncio.iscoroutine(aw) else _await(aw))
+            coroutine = aw if asyncio.iscoroutine(aw) else _await(aw)
+            try:
+                future = self._loop.create_task(coroutine)
+            except BaseException as exc:  # an interrupt the eager factory's first step raised
+                self._sink.input_raised(index, exc)
+                del exc, aw, coroutine  # let go
+                return
         self._running[future] = index
         link_to_caller(future, self._caller)
         if self._limit is None:
@@ -186,6 +211,25 @@ class AsyncioRunner:
 
     def limit_each(self, seconds: float) -> None:
         self._limit = seconds
+
+    def _start_none_after(self, failed: int, error: BaseException, inputs: list[Any]) -> None:
+        """Input *failed* raised *error* inside ``create_task``: abort, as TaskGroup does.
+
+        The eager task factory runs an input's first step there, and asyncio lets a
+        ``KeyboardInterrupt`` or ``SystemExit`` out of it. The inputs after it never
+        start; those running elsewhere are watched, so that the abort cancels them.
+        """
+        never_started: list[int] = []
+        for index in range(failed + 1, len(inputs)):
+            if asyncio.isfuture(inputs[index]) or is_task_handle(inputs[index]):
+                self.start(index, inputs[index])
+            else:
+                never_started.append(index)
+        close_coroutines(inputs[failed + 1 :])
+        sink = self._sink
+        sink.input_raised(failed, error)
+        for index in never_started:
+            sink.input_cancelled(index, None, by_us=True)
 
     def all_started(self) -> None:
         return None  # asyncio tasks need no enclosing structure to be kept open
@@ -251,6 +295,17 @@ class AsyncioRunner:
             sink.input_raised(index, error)
         if missed:
             missed.discard(future)
+
+
+def _cancel_again(task: asyncio.Task[Any]) -> None:
+    """Cancel *task* again if it is still asked to stop: ``Task.cancel()`` is edge-triggered."""
+    if task.done():
+        return
+    if sys.version_info >= (3, 11):
+        if not task.cancelling():
+            return  # settled: an asyncio.timeout() block was left
+        task.uncancel()  # cancel() counts it again: the count stays right
+    task.cancel()
 
 
 async def _await(aw: Awaitable[Any]) -> Any:

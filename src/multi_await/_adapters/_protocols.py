@@ -116,3 +116,12 @@ class Backend(Protocol):
     def report_abandoned_failure(self, message: str, error: BaseException) -> None:
         """Report a failure that no caller is left to receive."""
         ...
+
+    def rearm_cancellation(self) -> None:
+        """The current task's cancellation was caught, and a failure goes in its place.
+
+        Have the cancellation raised again at the task's next await, as Python 3.13's
+        :class:`asyncio.TaskGroup` re-arms it, unless the backend delivers it again
+        by itself.
+        """
+        ...

@@ -54,6 +54,9 @@ class TrioBackend:
     def done_item(self, aw: object) -> object | None:
         return None
 
+    def rearm_cancellation(self) -> None:
+        return None  # a cancelled scope raises Cancelled again at every checkpoint
+
     def report_abandoned_failure(self, message: str, error: BaseException) -> None:
         # Unreachable in practice: on Trio, inputs only run inside an `async with`.
         import logging
@@ -236,8 +239,20 @@ async def _run(sink: Sink, index: int, aw: Awaitable[Any]) -> None:
     # the Cancelled exceptions it causes this failure as their context, a cycle.
     try:
         if is_cancellation(failure, trio.Cancelled):
-            sink.input_cancelled(index, failure, by_us=True)
+            sink.input_cancelled(index, failure, by_us=_aborted())
         else:
             sink.input_raised(index, failure)
     finally:
         del failure
+
+
+def _aborted() -> bool:
+    """Whether the inputs' nursery, around the current task, was cancelled: by us.
+
+    Nothing else can cancel it (the host shields it from the caller's cancellation),
+    so a ``Cancelled`` an input raises before that is a stray one, not ours: one it
+    caught inside a cancel scope of its own and raised again outside of it, say.
+    """
+    nursery = trio.lowlevel.current_task().parent_nursery
+    assert nursery is not None  # every input runs in the inputs' nursery
+    return nursery.cancel_scope.cancel_called

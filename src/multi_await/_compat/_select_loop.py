@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -40,14 +41,18 @@ class MultiAwait:
     lost, and it is delivered by a later :meth:`get`. A source whose call finished,
     with a result or a failure, is called again by the next :meth:`get`.
 
-    Leaving the ``async with`` block cancels the pending calls and waits for them.
-    A call that had already finished has taken its item: what nobody received
-    through :meth:`get` stays available from :meth:`undelivered`.
+    Leaving the ``async with`` block cancels the pending calls and waits for them;
+    an exception leaving it goes on as itself, with the failures they raised
+    meanwhile attached. A call that had already finished has taken its item: what
+    nobody received through :meth:`get` stays available from :meth:`undelivered`.
+    Used without ``async with`` (asyncio), a ``MultiAwait`` dropped with calls
+    pending cancels them, so that none takes an item nobody will receive.
 
     .. versionadded:: 2.0
     """
 
     __slots__ = (
+        "__weakref__",
         "_backend",
         "_errors",
         "_idle",
@@ -93,8 +98,9 @@ class MultiAwait:
     ) -> None:
         runner = self._runner
         try:
-            await self.cancel()
+            await self._cancel(exc)
         finally:
+            del exc, tb  # let go
             self._runner = None
             if runner is not None:
                 await runner.close()
@@ -120,7 +126,8 @@ class MultiAwait:
         :return: ``(completed, failures)``, two lists indexed like the sources
         :raises RuntimeError: if no source was added, or on Trio outside the
             ``async with`` block
-        :raises TypeError: if a source returned something that is not awaitable
+        :raises TypeError: if a source returned something that is not awaitable; that
+            :meth:`get` only, the next one calls the source again
         """
         if not self._sources:
             raise RuntimeError("get() has nothing to wait for: add a source with add() first")
@@ -147,11 +154,19 @@ class MultiAwait:
         caller is cancelled meanwhile, this still waits, then lets that
         cancellation propagate.
         """
+        await self._cancel(None)
+
+    async def _cancel(self, leaving: BaseException | None) -> None:
+        """:meth:`cancel`, as the exception *leaving* the block (if any) leaves it.
+
+        The failures of the pending calls are attached to *leaving*, which then goes
+        on as itself; or they replace it, if it is a cancellation.
+        """
         runner, backend = self._runner, self._backend
         if runner is None or backend is None or not self._in_flight:
             return
         self._stopping = verdict = Verdict(backend.cancelled, "source {}".format)
-        verdict.stop(Reason.INTERRUPTED, None)
+        verdict.stop(Reason.INTERRUPTED, leaving)
         runner.abort()
         interruption = await self._wakeup.sleep_until(lambda: not self._in_flight)
         self._stopping = None
@@ -160,11 +175,14 @@ class MultiAwait:
             verdict.stop(Reason.INTERRUPTED, interruption)
         del interruption  # let go
         error = verdict.exception()
-        if error is not None:
+        if verdict.outranks_a_cancellation(error):
+            backend.rearm_cancellation()
+        if error is not None and error is not leaving:
             try:
                 raise error
             finally:
-                del error  # let go
+                del error, leaving  # let go
+        del error, leaving  # let go
 
     def undelivered(self) -> tuple[list[Any], list[BaseException | None]]:
         """What finished but was not yet returned by :meth:`get`, in its two lists.
@@ -207,17 +225,29 @@ class MultiAwait:
 
     async def _open(self, backend: Backend) -> RenewableRunner:
         self._backend = backend
-        self._runner = runner = backend.runner(self)
+        self._runner = runner = backend.runner(_Relay(self, backend))
         await runner.open()
         return runner
+
+    def __del__(self) -> None:
+        # Dropped with calls pending, unscoped (asyncio): nobody will get what they
+        # take, so they must not take it. Cancelled here, they cannot be awaited.
+        runner = self._runner
+        if runner is not None and self._in_flight:
+            runner.abort()
 
     def _call_idle(self, runner: RenewableRunner) -> None:
         assert self._backend is not None
         idle, self._idle = sorted(self._idle), []
-        for index in idle:
-            aw = awaitable_of(index, self._sources[index], self._backend)
+        for position, index in enumerate(idle):
+            try:
+                aw = awaitable_of(index, self._sources[index], self._backend)
+            except BaseException:
+                # This get() fails; the sources it did not call stay idle for the next.
+                self._idle[:0] = idle[position:]
+                raise
+            self._in_flight += 1  # first: the runner may report it at once
             runner.start(index, aw)
-            self._in_flight += 1  # only once started: a failed start must not be awaited
 
     def _arrived(self, index: int) -> None:
         self._in_flight -= 1
@@ -240,6 +270,41 @@ class MultiAwait:
             failures[index], self._errors[index] = self._errors[index], None
             self._idle.append(index)
         return completed, failures
+
+
+class _Relay:
+    """What the runner reports to: the :class:`MultiAwait`, held weakly.
+
+    The runner's tasks keep their runner alive, and it its sink: held strongly, an
+    unscoped :class:`MultiAwait` with a call pending could never be dropped.
+    """
+
+    __slots__ = ("_backend", "_owner")
+
+    def __init__(self, owner: MultiAwait, backend: Backend) -> None:
+        self._owner = weakref.ref(owner)
+        self._backend = backend
+
+    def input_returned(self, index: int, value: Any) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner.input_returned(index, value)
+
+    def input_raised(self, index: int, error: BaseException) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner.input_raised(index, error)
+        else:
+            self._backend.report_abandoned_failure(
+                f"multi_await: a call of source {index} failed after its MultiAwait was "
+                "dropped; nobody could be told",
+                error,
+            )
+
+    def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner.input_cancelled(index, error, by_us=by_us)
 
 
 def multi_await() -> MultiAwait:

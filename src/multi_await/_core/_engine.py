@@ -24,7 +24,7 @@ from ._options import Options
 from ._results import CANCELLED, FAILED, RETURNED
 from ._stuck import report_stuck
 from ._turns import Plan, lay_out
-from ._verdict import Reason, Verdict, timeout_error
+from ._verdict import Reason, Verdict, stopped_iteration, timeout_error
 from ._wakeup import Wakeup
 
 
@@ -166,6 +166,8 @@ class AbortEngine:
         await runner.close()
         self._closed = True
         error = self._outcome()
+        if self._verdict.outranks_a_cancellation(error):
+            self._backend.rearm_cancellation()
         if error is not None:
             # The traceback will hold this frame: let it hold no input nor result.
             self._inputs.let_go()
@@ -200,6 +202,8 @@ class AbortEngine:
             self._wakeup.wake()
 
     def input_raised(self, index: int, error: BaseException) -> None:
+        if isinstance(error, StopAsyncIteration) and self._options.iterated:
+            error = stopped_iteration(index, self._inputs.describe(index), error)
         results, turns, verdict = self.results, self._turns, self._verdict
         results.status[index] = FAILED
         turns.running -= 1

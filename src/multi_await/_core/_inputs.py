@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import operator
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from types import CoroutineType
 from typing import Any, cast
@@ -101,33 +102,31 @@ def close_coroutines(objects: Iterable[object]) -> None:
 
 
 def prepare(aws: Iterable[object], backend: Backend, *, call: bool = True) -> Inputs:
-    """Check and classify every input, and call the async callables, before anything starts.
+    """Check and classify every input, then call the async callables, before anything starts.
 
-    With ``call=False`` callables are only checked to be callable: they will be
-    called when their input starts (see :func:`awaitable_of`), or never.
+    Every input is checked before any callable is called: a callable is called only
+    once nothing can refuse the call any more but what it returns. With
+    ``call=False`` callables are only checked to be callable: they will be called
+    when their input starts (see :func:`awaitable_of`), or never.
 
     Raises ``TypeError`` naming the position and the type of the first bad input,
     after closing every coroutine object it was given or made, so that no
     "coroutine was never awaited" warning follows.
     """
     given = list(aws)
-    if set(map(type, given)) == _ONLY_COROUTINES and len(set(given)) == len(given):
+    if (
+        set(map(type, given)) == _ONLY_COROUTINES
+        and len(set(given)) == len(given)
+        and None not in map(_FRAME, given)  # none spent: awaited or closed
+    ):
         return Inputs(given, bytearray(len(given)))  # type: ignore[arg-type]  # checked in C
     items: list[Item] = []
-    kinds = bytearray()
     try:
-        for index, obj in enumerate(given):
-            if type(obj) is COROUTINE:  # the common case, checked cheaply
-                items.append(obj)
-                kinds.append(AWAITABLE)
-            elif not call and callable(obj) and not inspect.isawaitable(obj):
-                items.append(cast("Callable[[], Any]", obj))
-                kinds.append(CALLABLE)
-            else:
-                aw = awaitable_of(index, obj, backend)
-                items.append(aw)
-                kinds.append(AWAITABLE if already_finished(aw) is None else ELSEWHERE)
-        _refuse_repeats(items, kinds)
+        kinds = bytearray(_kind(index, obj, backend) for index, obj in enumerate(given))
+        items = cast("list[Item]", given.copy())
+        if call:
+            _call_callables(items, kinds, backend)
+        _refuse_repeats(given, items, kinds)
     except BaseException:
         close_coroutines(given)
         close_coroutines(items)
@@ -135,8 +134,30 @@ def prepare(aws: Iterable[object], backend: Backend, *, call: bool = True) -> In
     return Inputs(items, kinds)
 
 
-def _refuse_repeats(items: list[Item], kinds: bytearray) -> None:
-    """An awaitable can be awaited once: refuse one reached twice, given or returned.
+#: A coroutine's frame, ``None`` once it has finished or was closed.
+_FRAME = operator.attrgetter("cr_frame")
+
+
+def _kind(index: int, obj: object, backend: Backend) -> int:
+    """The kind of input *obj* is, at position *index*; ``TypeError`` if it is none."""
+    if inspect.isawaitable(obj):
+        backend.check(index, _fresh(obj, lambda: f"input {index} ({describe(obj)}) is"))
+        return AWAITABLE if already_finished(obj) is None else ELSEWHERE
+    if callable(obj):
+        return CALLABLE
+    raise TypeError(f"input {index} is {type(obj).__name__}; expected {ACCEPTED}")
+
+
+def _call_callables(items: list[Item], kinds: bytearray, backend: Backend) -> None:
+    """Replace each async callable among *items* by the awaitable calling it gives."""
+    for index, kind in enumerate(kinds):
+        if kind == CALLABLE:
+            items[index] = aw = awaitable_of(index, items[index], backend)
+            kinds[index] = AWAITABLE if already_finished(aw) is None else ELSEWHERE
+
+
+def _refuse_repeats(given: list[object], items: list[Item], kinds: bytearray) -> None:
+    """Refuse an awaitable reached twice, given or returned: say what it is.
 
     Callables waiting for their turn are not checked: they may repeat.
     """
@@ -146,11 +167,17 @@ def _refuse_repeats(items: list[Item], kinds: bytearray) -> None:
     first_index: dict[int, int] = {}
     for index, aw in awaitables:
         first = first_index.setdefault(id(aw), index)
-        if first != index:
+        if first == index:
+            continue
+        gives = "is" if given[index] is aw else "gives, when called,"
+        if inspect.iscoroutine(aw):
             raise TypeError(
-                f"input {index} is, or gives, the same {describe(aw)} object as input "
-                f"{first}; an awaitable can be awaited only once"
+                f"input {index} {gives} the same coroutine object ({describe(aw)}) as input "
+                f"{first}; a coroutine can be awaited only once"
             )
+        raise TypeError(
+            f"input {index} {gives} the same {describe(aw)} as input {first}; give each input once"
+        )
 
 
 def awaitable_of(index: int, obj: object, backend: Backend) -> Awaitable[Any]:
@@ -165,7 +192,7 @@ def awaitable_of(index: int, obj: object, backend: Backend) -> Awaitable[Any]:
 
 def _awaitable(index: int, obj: object) -> Awaitable[Any]:
     if inspect.isawaitable(obj):
-        return obj
+        return _fresh(obj, lambda: f"input {index} ({describe(obj)}) is")
     if callable(obj):
         try:
             made = obj()
@@ -174,13 +201,23 @@ def _awaitable(index: int, obj: object) -> Awaitable[Any]:
                 f"input {index}: calling {describe(obj)} raised {exc!r}; expected {ACCEPTED}"
             ) from exc
         if inspect.isawaitable(made):
-            return made
+            return _fresh(made, lambda: f"input {index}: calling {describe(obj)} returned")
         close_coroutines([made])
         raise TypeError(
             f"input {index}: calling {describe(obj)} returned "
             f"{type(made).__name__}, which is not awaitable; expected {ACCEPTED}"
         )
     raise TypeError(f"input {index} is {type(obj).__name__}; expected {ACCEPTED}")
+
+
+def _fresh(aw: Awaitable[Any], what: Callable[[], str]) -> Awaitable[Any]:
+    """*aw*, unless it is a coroutine already awaited or closed: *what* says it was."""
+    if inspect.iscoroutine(aw) and _FRAME(aw) is None:
+        raise TypeError(
+            f"{what()} a coroutine that was already awaited or closed; a coroutine can be "
+            "awaited only once: pass a new one"
+        )
+    return aw
 
 
 def already_finished(obj: object) -> bool | None:

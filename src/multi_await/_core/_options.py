@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,10 @@ class Options:
     report_stuck_after: float | None = REPORT_STUCK_AFTER
     #: Wake the caller on every completion, not only at the end.
     wake_on_each: bool = False
+    #: The caller iterates the results (``as_completed_or_abort``): an input's
+    #: ``StopAsyncIteration``, which would end its ``async for`` silently, is made a
+    #: ``RuntimeError``. Implies :attr:`wake_on_each`.
+    iterated: bool = False
     #: Input *k* starts no sooner than *k* / this many seconds after the first.
     max_per_second: float | None = None
     #: Seconds from its own start until an input is cancelled and fails.
@@ -54,6 +59,7 @@ def make_options(
     stop_after_first: bool = False,
     tolerate_failures: bool = False,
     wake_on_each: bool = False,
+    iterated: bool = False,
 ) -> Options:
     """Check the arguments of a call; on a bad one, close the coroutines in *aws*."""
     try:
@@ -70,7 +76,8 @@ def make_options(
                 if report_stuck_after is None
                 else _seconds("report_stuck_after", report_stuck_after)
             ),
-            wake_on_each=wake_on_each,
+            wake_on_each=wake_on_each or iterated,
+            iterated=iterated,
         )
     except BaseException:
         close_coroutines(aws)
@@ -78,15 +85,21 @@ def make_options(
 
 
 def list_inputs(aws: Iterable[object]) -> list[object]:
-    """``list(aws)``, with a clear error when *aws* is one input rather than an iterable."""
-    try:
-        return list(aws)
-    except TypeError:
-        close_coroutines([aws])
-        raise TypeError(
-            f"expected an iterable of inputs, got {type(aws).__name__}; "
-            "pass a list, even of one input"
-        ) from None
+    """``list(aws)``, with a clear error when *aws* is one input rather than an iterable.
+
+    An awaitable is refused without being iterated, as :func:`asyncio.wait` refuses
+    it: iterating a future runs its ``__await__``, after which it cannot be awaited
+    any more (and a finished one would give no input at all).
+    """
+    if not inspect.isawaitable(aws):
+        try:
+            return list(aws)
+        except TypeError:
+            pass
+    close_coroutines([aws])
+    raise TypeError(
+        f"expected an iterable of inputs, got {type(aws).__name__}; pass a list, even of one input"
+    )
 
 
 def _seconds(name: str, value: object, *, negative_ok: bool = False) -> float:

@@ -6,7 +6,7 @@ import enum
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 from .._errors import SECONDARY_ERRORS, InputCancelledError, secondary_errors
 
@@ -31,7 +31,15 @@ class Verdict:
     too, and so is every failure: none may be swallowed.
     """
 
-    __slots__ = ("_cancelled", "_failures", "_interruption", "_name", "_primary", "reason")
+    __slots__ = (
+        "_cancelled",
+        "_caught_cancellation",
+        "_failures",
+        "_interruption",
+        "_name",
+        "_primary",
+        "reason",
+    )
 
     def __init__(self, cancelled: type[BaseException], name: Callable[[int], str]) -> None:
         #: Why the call stopped, once it did.
@@ -41,14 +49,17 @@ class Verdict:
         self._failures: list[tuple[int, BaseException]] = []
         self._cancelled = cancelled
         self._name = name
+        self._caught_cancellation = False
 
     def stop(self, reason: Reason, exc: BaseException | None) -> bool:
         """Record a reason to stop, with its exception; true if it is the first one.
 
         *exc* is the failure, the timeout error, or the interruption.
         """
-        if reason is Reason.INTERRUPTED and self._interruption is None:
-            self._interruption = exc
+        if reason is Reason.INTERRUPTED and exc is not None:
+            self._caught_cancellation |= is_cancellation(exc, self._cancelled)
+            if self._interruption is None:
+                self._interruption = exc
         if self.reason is not None:
             return False
         self.reason = reason
@@ -91,12 +102,36 @@ class Verdict:
             )
         return pick_exception(primary, failures, self._cancelled, self._name)
 
+    def outranks_a_cancellation(self, raised: BaseException | None) -> bool:
+        """Whether *raised*, the outcome, goes in place of a cancellation of the caller's.
+
+        A failure outranks the caller's cancellation; the cancellation, caught, must be
+        raised again afterwards (see :meth:`Backend.rearm_cancellation`).
+        """
+        if raised is None or not self._caught_cancellation:
+            return False
+        return not is_cancellation(raised, self._cancelled)
+
 
 def cancelled_elsewhere(
     index: int, description: str, cause: BaseException | None
 ) -> InputCancelledError:
     """The failure of an input that something other than multi_await cancelled."""
     failure = InputCancelledError(index, description)
+    failure.__cause__ = cause
+    return failure
+
+
+def stopped_iteration(index: int, description: str, cause: StopAsyncIteration) -> RuntimeError:
+    """The failure of an input that raised ``StopAsyncIteration`` into a loop over results.
+
+    As itself it would end the caller's ``async for`` as if every input had given its
+    value: it becomes a ``RuntimeError`` raised from it, as PEP 479 does for generators.
+    """
+    failure = RuntimeError(
+        f"input {index} ({description}) raised StopAsyncIteration, which would end the "
+        "loop over the results as if every input had given its value"
+    )
     failure.__cause__ = cause
     return failure
 
@@ -152,7 +187,7 @@ def attach_secondary_errors(
     describe: Sequence[str],
 ) -> None:
     """Attach *others* (failures of the inputs named by *describe*) to *primary*."""
-    setattr(primary, SECONDARY_ERRORS, (*secondary_errors(primary), *others))
+    _set_attribute(primary, SECONDARY_ERRORS, (*secondary_errors(primary), *others))
     for error, name in zip(others, describe, strict=True):
         _drop_context(error, primary)
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
@@ -176,21 +211,40 @@ def _drop_context(error: BaseException, primary: BaseException) -> None:
             continue
         seen.add(id(exc))
         if exc.__context__ is primary:
-            exc.__context__ = None
+            _CONTEXT.__set__(exc, None)  # as the interpreter sets it, whatever __setattr__ says
         pending.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
         if isinstance(exc, BaseExceptionGroup):
             pending.extend(cast("tuple[BaseException, ...]", exc.exceptions))  # pyright: ignore[reportUnknownMemberType]
 
 
 def _add_note(exc: BaseException, note: str) -> None:
-    if sys.version_info >= (3, 11):
-        exc.add_note(note)
-    else:  # the exceptiongroup backport prints __notes__ on Python 3.10
-        notes: list[str] | None = getattr(exc, "__notes__", None)
-        if notes is None:
-            notes = []
-            exc.__notes__ = notes  # type: ignore[attr-defined]
-        notes.append(note)
+    """``exc.add_note(note)``, also on Python 3.10 and on a class refusing attributes.
+
+    The notes are the list ``__notes__``, as ``add_note()`` keeps them and as the
+    exceptiongroup backport prints them on Python 3.10.
+    """
+    notes: object = getattr(exc, "__notes__", None)
+    if notes is None:
+        _set_attribute(exc, "__notes__", [note])
+    elif isinstance(notes, list):  # anything else is no place for notes: leave it
+        cast("list[str]", notes).append(note)
+
+
+#: The slot of every exception that holds its ``__context__``.
+_CONTEXT: Any = vars(BaseException)["__context__"]
+
+
+def _set_attribute(exc: BaseException, name: str, value: object) -> None:
+    """``setattr``, also on an exception whose class refuses new attributes.
+
+    A frozen dataclass refuses them: what multi_await attaches then goes to the
+    instance's ``__dict__``, which every exception has, rather than replacing the
+    failure with a ``FrozenInstanceError``.
+    """
+    try:
+        setattr(exc, name, value)
+    except Exception:
+        vars(exc)[name] = value
 
 
 def is_cancellation(exc: BaseException, cancelled: type[BaseException]) -> bool:
