@@ -146,18 +146,20 @@ class AsyncioRunner:
         done = self._done
         link, caller = link_to_caller, self._caller
         finished: list[tuple[Future[Any], int]] = []
+        direct = True  # no done callback scheduled yet: a report at once keeps the order
         index = 0
         try:
             for index, aw in enumerate(inputs):
                 if type(aw) is COROUTINE:
                     task = create_task(aw)
-                    if task.done():  # an eager task that ran to its end inside create_task
+                    if direct and task.done():  # an eager task that ran to its end
                         finished.append((task, index))
                     else:
                         running[task] = index
                         link(task, caller)
                         task.add_done_callback(done)
                 else:
+                    direct = False
                     self.start(index, aw)
         except BaseException as exc:  # an interrupt the eager factory's first step raised
             self._start_none_after(index, exc, inputs)
