@@ -18,6 +18,9 @@ from typing import Any
 
 from multi_await import Done, InputCancelledError
 
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
+
 from .harness import BODY_KINDS, FAILURE_KINDS, RETURN_KINDS, Event, Node, Run
 
 #: Times closer than this are the same virtual instant.
@@ -469,7 +472,11 @@ def check_caller(run: Run, problems: list[str]) -> None:
             problems.append("the caller's task.cancel() did not end the task cancelled")
         if how == "asyncio_timeout" and not isinstance(outer.escaped, TimeoutError):
             problems.append("asyncio.timeout() did not turn the cancellation into TimeoutError")
-    elif raised is not None and outer.escaped is not raised:
+    elif (
+        raised is not None
+        and outer.escaped is not raised
+        and not _rebuilt_by_the_scope(raised, outer.escaped)
+    ):
         problems.append(f"the call raised {raised!r}, but {outer.escaped!r} left the caller")
     if how == "native" and raised is not None and not cancelled:
         # 2.3: a failure went in place of the caller's cancellation, which stays pending.
@@ -490,6 +497,19 @@ def check_caller(run: Run, problems: list[str]) -> None:
             outer.after_call, asyncio.CancelledError
         ):
             problems.append("the caller's task.cancel() was lost")
+
+
+def _rebuilt_by_the_scope(raised: BaseException, escaped: BaseException | None) -> bool:
+    """Whether *escaped* is the group *raised*, rebuilt by the caller's cancel scope.
+
+    A cancelled scope splits its own cancellation off a group leaving it, and
+    :meth:`~BaseExceptionGroup.split` makes a new group even when none matched.
+    """
+    return (
+        isinstance(raised, BaseExceptionGroup)
+        and isinstance(escaped, BaseExceptionGroup)
+        and list(map(id, escaped.exceptions)) == list(map(id, raised.exceptions))
+    )
 
 
 def check_nothing_left(run: Run, problems: list[str], *, shut_down: bool = False) -> None:
