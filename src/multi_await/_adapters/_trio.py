@@ -15,6 +15,7 @@ failure from the iteration step that would have produced it.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -247,12 +248,11 @@ async def _run(sink: Sink, index: int, aw: Awaitable[Any]) -> None:
 
 
 def _aborted() -> bool:
-    """Whether the inputs' nursery, around the current task, was cancelled: by us.
+    """Whether a scope around the current task was cancelled: so, by us.
 
-    Nothing else can cancel it (the host shields it from the caller's cancellation),
-    so a ``Cancelled`` an input raises before that is a stray one, not ours: one it
-    caught inside a cancel scope of its own and raised again outside of it, say.
+    Only the inputs' nursery (an abort) and an input's own time limit are around it
+    (the host shields it from the caller's cancellation), so a ``Cancelled`` an input
+    raises while neither is cancelled is a stray one, not ours: one it caught inside
+    a cancel scope of its own and raised again outside of it, say.
     """
-    nursery = trio.lowlevel.current_task().parent_nursery
-    assert nursery is not None  # every input runs in the inputs' nursery
-    return nursery.cancel_scope.cancel_called
+    return trio.current_effective_deadline() == -math.inf
