@@ -301,8 +301,11 @@ def test_the_callers_cancellation_during_the_cleanups_waits_for_them_and_keeps_t
                     _shielded_worker(log, seconds), _first_failure_then(_soon(backend), error)
                 )
             log("call ended")
-            # A failure outranks the caller's cancellation (docs/guarantee.rst).
+            # A failure outranks the caller's cancellation (docs/guarantee.rst), which
+            # is still pending: the caller's next await raises it.
             assert caught.value is error
+            with pytest.raises(anyio.get_cancelled_exc_class()):
+                await anyio.lowlevel.checkpoint()
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(cancel_the_caller_during_the_cleanup)
