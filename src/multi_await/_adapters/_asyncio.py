@@ -29,7 +29,7 @@ import math
 import sys
 from asyncio import AbstractEventLoop, CancelledError, Future, TimerHandle
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 import anyio
 from anyio import TaskHandle
@@ -39,6 +39,10 @@ from . import _anyio_scopes
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
 from ._task_handles import HandleWatcher, is_task_handle
+
+#: Whether asyncio keeps a call graph (Python 3.14+): before, nothing is linked, and
+#: the hot paths pay a test of ``None`` rather than two calls that do nothing.
+CALL_GRAPH = sys.version_info >= (3, 14)
 
 if sys.version_info >= (3, 14):
     from asyncio import future_add_to_awaited_by as link_to_caller
@@ -112,8 +116,8 @@ class AsyncioRunner:
         self._loop = loop
         self._sink = sink
         #: The task that made the call, awaiting every input in asyncio's call graph
-        #: (None only for a coroutine driven by hand: asyncio then links nothing).
-        self._caller = cast("Future[Any]", asyncio.current_task(loop))
+        #: (3.14+; None before, or for a coroutine driven by hand: nothing is linked).
+        self._caller: Future[Any] | None = asyncio.current_task(loop) if CALL_GRAPH else None
         #: The input position of each started task or future that has not reported yet.
         self._running: dict[Future[Any], int] = {}
         self._aborted = False
@@ -156,7 +160,8 @@ class AsyncioRunner:
                         finished.append((task, index))
                     else:
                         running[task] = index
-                        link(task, caller)
+                        if caller is not None:
+                            link(task, caller)
                         task.add_done_callback(done)
                 else:
                     direct = False
@@ -195,7 +200,8 @@ class AsyncioRunner:
                 del exc, aw, coroutine  # let go
                 return
         self._running[future] = index
-        link_to_caller(future, self._caller)
+        if self._caller is not None:
+            link_to_caller(future, self._caller)
         if self._limit is None:
             future.add_done_callback(self._done)
         else:
@@ -268,7 +274,8 @@ class AsyncioRunner:
             cut.discard(future)
             if future.cancelled():  # by us: its time limit passed
                 index = self._running.pop(future)
-                unlink_from_caller(future, self._caller)
+                if self._caller is not None:
+                    unlink_from_caller(future, self._caller)
                 self._sink.input_cancelled(index, None, by_us=True)
                 return
         self._done(future)
@@ -283,7 +290,8 @@ class AsyncioRunner:
     def _done(self, future: Future[Any]) -> None:
         # One callback for every input, reading the outcome once: the hot path.
         index = self._running.pop(future)
-        unlink_from_caller(future, self._caller)
+        if (caller := self._caller) is not None:
+            unlink_from_caller(future, caller)
         missed = self._missed
         sink = self._sink
         if future.cancelled():
