@@ -28,6 +28,7 @@ from multi_await import (
     as_completed_or_abort,
     cancel_all,
     gather_or_abort,
+    map_or_abort,
     multi_await,
     race_or_abort,
     secondary_errors,
@@ -545,6 +546,19 @@ async def _gather_two_at_a_time(
     return await gather_or_abort(*inputs, timeout=timeout, max_concurrency=2)
 
 
+async def _gather_each_limited(
+    run: Run, node: Node, inputs: list[Any], timeout: float | None
+) -> Any:
+    """Each input with a time limit of its own, longer than any example runs."""
+    limit = run.seconds(GUARD_TICKS)
+    return await gather_or_abort(*inputs, timeout=timeout, input_timeout=limit)
+
+
+async def _gather_paced(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+    """Inputs started in turns by a pace fast enough never to hold one back for long."""
+    return await gather_or_abort(*inputs, timeout=timeout, max_per_second=1 / run.seconds(0.001))
+
+
 def _wait(mode: str) -> Caller:
     async def wait(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
         return await wait_or_abort(inputs, timeout, return_when=mode)
@@ -574,6 +588,21 @@ async def _staggered_race(run: Run, node: Node, inputs: list[Any], timeout: floa
     return await race_or_abort(inputs, timeout=timeout, stagger=run.seconds(STAGGER_TICKS))
 
 
+async def _map(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+    """``map_or_abort`` over the positions of the inputs, async callables: each item's
+    input is made when the item is pulled."""
+    return await map_or_abort(_calling(inputs), range(len(inputs)), timeout=timeout)
+
+
+async def _map_streamed(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
+    async with map_or_abort(_calling(inputs), range(len(inputs)), timeout=timeout) as results:
+        return [value async for value in results]
+
+
+def _calling(inputs: list[Callable[[], Any]]) -> Callable[[int], Any]:
+    return lambda position: inputs[position]()
+
+
 async def _select_loop(run: Run, node: Node, inputs: list[Any], timeout: float | None) -> Any:
     """Sources called over and over until one fails, as 1.x's ``get_or_raise`` loop."""
     async with multi_await() as m:
@@ -599,11 +628,15 @@ ENTRY_POINTS: dict[str, Caller] = {
     "as_completed": _iterate,
     "gather_return_exceptions": _gather_returning_exceptions,
     "gather_max_concurrency": _gather_two_at_a_time,
+    "gather_input_timeout": _gather_each_limited,
+    "gather_max_per_second": _gather_paced,
     "as_completed_max_concurrency": _iterate_two_at_a_time,
     "as_completed_bare": _iterate_bare,
     "as_completed_1x": _iterate_as_in_1x,
     "race": _race,
     "race_stagger": _staggered_race,
+    "map": _map,
+    "map_streamed": _map_streamed,
     "select_loop": _select_loop,
     "cancel_all": _cancel_all,
 }

@@ -42,13 +42,15 @@ class EntryPoint:
 
     @property
     def iterates(self) -> bool:
-        return self.name.startswith("as_completed")
+        return self.name.startswith("as_completed") or self.name == "map_streamed"
 
 
 ENTRY_POINTS = [
     EntryPoint("gather"),
     EntryPoint("gather_return_exceptions", tolerates=True),
     EntryPoint("gather_max_concurrency"),
+    EntryPoint("gather_input_timeout"),
+    EntryPoint("gather_max_per_second"),
     EntryPoint("wait_all"),
     EntryPoint("wait_first_completed"),
     EntryPoint("as_completed"),
@@ -57,6 +59,8 @@ ENTRY_POINTS = [
     EntryPoint("as_completed_1x", asyncio_only=True),
     EntryPoint("race", tolerates=True),
     EntryPoint("race_stagger", tolerates=True),
+    EntryPoint("map", form="callable"),  # fn makes each input when its item is pulled
+    EntryPoint("map_streamed", form="callable"),
     EntryPoint("select_loop", form="callable"),
     EntryPoint("cancel_all", form="foreign", asyncio_only=True),
 ]
