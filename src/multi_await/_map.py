@@ -172,6 +172,7 @@ class MapOrAbort(Generic[T]):
         "_ordered",
         "_ready",
         "_source",
+        "_streamed",
     )
 
     def __init__(self, source: Source, options: Options, ordered: bool) -> None:
@@ -184,6 +185,8 @@ class MapOrAbort(Generic[T]):
         #: Positions that finished before the one to hand over next, and their slots.
         self._ready: dict[int, int] = {}
         self._next_position = 0
+        #: Entered by the caller's ``async with``, its results read by an ``async for``.
+        self._streamed = True
 
     def __await__(self) -> Generator[Any, Any, list[T]]:
         return self._all().__await__()
@@ -191,7 +194,8 @@ class MapOrAbort(Generic[T]):
     async def __aenter__(self) -> AsyncIterator[T]:
         if self._engine is not None:
             raise RuntimeError("map_or_abort() can be awaited or entered only once")
-        self._engine = engine = AbortEngine((), self._options, self._source.plan)
+        options = dataclasses.replace(self._options, iterated=self._streamed)
+        self._engine = engine = AbortEngine((), options, self._source.plan)
         feed = self._source.feeder()
         if feed is not None:
             self._feeding = anyio.create_task_group()
@@ -234,6 +238,7 @@ class MapOrAbort(Generic[T]):
 
     async def _all(self) -> list[T]:
         results: list[Any] = []
+        self._streamed = False  # a list, as gather_or_abort gives: no loop to end early
         async with self:
             while (taken := await self._next_taken()) is not None:
                 position, value = taken
@@ -289,13 +294,7 @@ class _Stream(AsyncIterator[T]):
         return self
 
     async def __anext__(self) -> T:
-        try:
-            result = await self._next()
-        except StopAsyncIteration as exc:  # it would end the loop as if all were given
-            raise RuntimeError(
-                "an input of map_or_abort() raised StopAsyncIteration, "
-                "which cannot be raised from a stream of results"
-            ) from exc
+        result = await self._next()  # an input's StopAsyncIteration comes as RuntimeError
         if isinstance(result, _End):
             raise StopAsyncIteration
         return result

@@ -203,7 +203,7 @@ class AbortEngine:
 
     def input_raised(self, index: int, error: BaseException) -> None:
         if isinstance(error, StopAsyncIteration) and self._options.iterated:
-            error = stopped_iteration(index, self._inputs.describe(index), error)
+            error = stopped_iteration(self._inputs.name(index), error)
         results, turns, verdict = self.results, self._turns, self._verdict
         results.status[index] = FAILED
         turns.running -= 1

@@ -122,15 +122,15 @@ def cancelled_elsewhere(
     return failure
 
 
-def stopped_iteration(index: int, description: str, cause: StopAsyncIteration) -> RuntimeError:
-    """The failure of an input that raised ``StopAsyncIteration`` into a loop over results.
+def stopped_iteration(name: str, cause: StopAsyncIteration) -> RuntimeError:
+    """The failure of input *name* that raised ``StopAsyncIteration`` into a loop over results.
 
     As itself it would end the caller's ``async for`` as if every input had given its
     value: it becomes a ``RuntimeError`` raised from it, as PEP 479 does for generators.
     """
     failure = RuntimeError(
-        f"input {index} ({description}) raised StopAsyncIteration, which would end the "
-        "loop over the results as if every input had given its value"
+        f"{name} raised StopAsyncIteration, which would end the loop over the results "
+        "as if every input had given its value"
     )
     failure.__cause__ = cause
     return failure
