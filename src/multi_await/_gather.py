@@ -277,6 +277,7 @@ async def gather_or_abort(
     :raises ValueError: if *timeout* or *input_timeout* is NaN, *max_concurrency* is
         less than 1, *max_per_second* is not more than 0, or *input_timeout* is negative
     :raises TimeoutError: if *timeout* expired first, or an input's *input_timeout*
+        passed (that input's failure, naming it)
 
     .. code-block:: python
 
