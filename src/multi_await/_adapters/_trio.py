@@ -240,14 +240,14 @@ async def _run(sink: Sink, index: int, aw: Awaitable[Any]) -> None:
     # the Cancelled exceptions it causes this failure as their context, a cycle.
     try:
         if is_cancellation(failure, trio.Cancelled):
-            sink.input_cancelled(index, failure, by_us=_aborted())
+            sink.input_cancelled(index, failure, by_us=_cancelled_by_us())
         else:
             sink.input_raised(index, failure)
     finally:
         del failure
 
 
-def _aborted() -> bool:
+def _cancelled_by_us() -> bool:
     """Whether a scope around the current task was cancelled: so, by us.
 
     Only the inputs' nursery (an abort) and an input's own time limit are around it

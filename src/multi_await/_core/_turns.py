@@ -135,8 +135,9 @@ class Turns:
     """Starts the inputs of one call when their turn comes, and counts them.
 
     :attr:`left` inputs have not had their turn yet, :attr:`running` have started
-    and not finished. The engine reports each finished input with :meth:`finished`;
-    after :meth:`stop`, nothing more starts.
+    and not finished: the engine counts each finished input off :attr:`running`, and
+    tells of a tolerated failure with :meth:`failed`. After :meth:`stop`, nothing
+    more starts.
     """
 
     __slots__ = (
