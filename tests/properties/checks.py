@@ -13,7 +13,7 @@ import math
 import sys
 import traceback
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 from typing import Any
 
 from multi_await import Done, InputCancelledError
@@ -476,6 +476,7 @@ def check_caller(run: Run, problems: list[str]) -> None:
         raised is not None
         and outer.escaped is not raised
         and not _rebuilt_by_the_scope(raised, outer.escaped)
+        and not _rewritten_by_asyncio_timeout(raised, outer.escaped, how)
     ):
         problems.append(f"the call raised {raised!r}, but {outer.escaped!r} left the caller")
     if how == "native" and raised is not None and not cancelled:
@@ -509,6 +510,25 @@ def _rebuilt_by_the_scope(raised: BaseException, escaped: BaseException | None) 
         isinstance(raised, BaseExceptionGroup)
         and isinstance(escaped, BaseExceptionGroup)
         and list(map(id, escaped.exceptions)) == list(map(id, raised.exceptions))
+    )
+
+
+def _rewritten_by_asyncio_timeout(
+    raised: BaseException, escaped: BaseException | None, how: str
+) -> bool:
+    """Whether an expired ``asyncio.timeout()`` failed to edit *raised*'s context chain.
+
+    From Python 3.13 the block puts a ``TimeoutError`` into the chain of an exception
+    leaving it, just above the ``CancelledError``. When the exception below that
+    ``CancelledError`` is a frozen dataclass, the assignment raises
+    ``FrozenInstanceError`` in the caller's block: CPython's doing, the same under
+    ``asyncio.TaskGroup``.
+    """
+    return (
+        sys.version_info >= (3, 13)
+        and how == "asyncio_timeout"
+        and isinstance(escaped, FrozenInstanceError)
+        and escaped.__context__ is raised
     )
 
 
