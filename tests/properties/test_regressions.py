@@ -348,6 +348,7 @@ def test_a_call_an_input_failed_by_cancelling_itself_may_end_past_its_deadline(
 LAZY_ASYNCIO_BACKENDS = [backend for backend in ASYNCIO_BACKENDS if backend.name != "asyncio+eager"]
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout() is 3.11+")
 @pytest.mark.parametrize(
     "backend", LAZY_ASYNCIO_BACKENDS, ids=[b.name for b in LAZY_ASYNCIO_BACKENDS]
 )
