@@ -149,15 +149,20 @@ class AsyncioRunner:
         running = self._running
         done = self._done
         link, caller = link_to_caller, self._caller
-        finished: list[tuple[Future[Any], int]] = []
-        direct = True  # no done callback scheduled yet: a report at once keeps the order
+        finished: list[Future[Any]] = []  # and at finished_at: no tuple for the GC
+        finished_at: list[int] = []
+        # A task can only have finished inside create_task under a task factory (the
+        # eager one); while no done callback is scheduled, a report at once keeps
+        # the order.
+        direct = self._loop.get_task_factory() is not None
         index = 0
         try:
             for index, aw in enumerate(inputs):
                 if type(aw) is COROUTINE:
                     task = create_task(aw)
                     if direct and task.done():  # an eager task that ran to its end
-                        finished.append((task, index))
+                        finished.append(task)
+                        finished_at.append(index)
                     else:
                         running[task] = index
                         if caller is not None:
@@ -170,20 +175,31 @@ class AsyncioRunner:
             self._start_none_after(index, exc, inputs)
             del exc, inputs  # let go
         if finished:
-            self._report_finished(finished)
+            self._report_finished(finished, finished_at)
 
-    def _report_finished(self, finished: list[tuple[Future[Any], int]]) -> None:
+    def _report_finished(self, finished: list[Future[Any]], positions: list[int]) -> None:
         # Reported once all have started, as their callbacks would have been: an
         # abort they cause must not find inputs still to start. Whatever ended them,
-        # it was not us.
+        # it was not us. Those that returned go together, in order between the others.
         sink = self._sink
-        for task, index in finished:
-            if task.cancelled():
+        indexes: list[int] = []
+        values: list[Any] = []
+        for task, index in zip(finished, positions, strict=True):
+            cancelled = task.cancelled()
+            error = None if cancelled else task.exception()
+            if not cancelled and error is None:
+                indexes.append(index)
+                values.append(task.result())
+                continue
+            if indexes:
+                sink.inputs_returned(indexes, values)
+                indexes, values = [], []
+            if error is None:
                 sink.input_cancelled(index, _cancelled_error(task), by_us=False)
-            elif (error := task.exception()) is None:
-                sink.input_returned(index, task.result())
             else:
                 sink.input_raised(index, error)
+        if indexes:
+            sink.inputs_returned(indexes, values)
 
     def start(self, index: int, aw: Awaitable[Any]) -> None:
         if asyncio.isfuture(aw):  # somebody else's: watched, not wrapped

@@ -15,6 +15,14 @@ class Sink(Protocol):
 
     def input_returned(self, index: int, value: Any) -> None: ...
 
+    def inputs_returned(self, indexes: list[int], values: list[Any]) -> None:
+        """:meth:`input_returned` for each of *indexes* in turn, with its value.
+
+        For inputs that finished while being started (asyncio's eager tasks), reported
+        together once every input has started.
+        """
+        ...
+
     def input_raised(self, index: int, error: BaseException) -> None: ...
 
     def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None: ...

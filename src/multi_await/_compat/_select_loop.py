@@ -290,6 +290,11 @@ class _Relay:
         if owner is not None:
             owner.input_returned(index, value)
 
+    def inputs_returned(self, indexes: list[int], values: list[Any]) -> None:  # pragma: no cover
+        # Never called: the select loop starts its sources one by one.
+        for index, value in zip(indexes, values, strict=True):
+            self.input_returned(index, value)
+
     def input_raised(self, index: int, error: BaseException) -> None:
         owner = self._owner()
         if owner is not None:

@@ -187,17 +187,29 @@ class AbortEngine:
         results.status[index] = RETURNED
         turns.running -= 1
         if self._verdict.reason is None:
-            results.order.append(index)
             options = self._options
-            if options.stop_after_first:
-                del value  # let go
-                self._abort(Reason.FIRST_DONE, None)
-                return
+            if options.in_completion_order:  # a race's winner, the next of a stream
+                results.order.append(index)
+                if options.stop_after_first:
+                    del value  # let go
+                    self._abort(Reason.FIRST_DONE, None)
+                    return
             if turns.left:
                 turns.start_more()
             if options.wake_on_each:
                 self._wakeup.wake()
                 return
+        if not turns.running:
+            self._wakeup.wake()
+
+    def inputs_returned(self, indexes: list[int], values: list[Any]) -> None:
+        turns = self._turns
+        if self._options.in_completion_order or turns.left or self._verdict.reason is not None:
+            for index, value in zip(indexes, values, strict=True):
+                self.input_returned(index, value)
+            return
+        self.results.record_returns(indexes, values)  # none of them can end the call
+        turns.running -= len(indexes)
         if not turns.running:
             self._wakeup.wake()
 

@@ -39,6 +39,10 @@ class Options:
     max_per_second: float | None = None
     #: Seconds from its own start until an input is cancelled and fails.
     input_timeout: float | None = None
+    #: The caller reads the results in completion order, as they come
+    #: (:attr:`stop_after_first` or :attr:`wake_on_each`); otherwise by position, at
+    #: the end, and a return only needs recording.
+    in_completion_order: bool = False
 
     @property
     def starts_in_turns(self) -> bool:
@@ -78,6 +82,7 @@ def make_options(
             ),
             wake_on_each=wake_on_each or iterated,
             iterated=iterated,
+            in_completion_order=stop_after_first or wake_on_each or iterated,
         )
     except BaseException:
         close_coroutines(aws)

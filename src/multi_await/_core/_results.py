@@ -26,6 +26,13 @@ class Results:
         #: Positions of inputs that finished before any abort, in completion order.
         self.order: deque[int] = deque()
 
+    def record_returns(self, indexes: list[int], values: list[Any]) -> None:
+        """Record that the inputs at *indexes* returned *values*."""
+        store, status = self.values, self.status
+        for index, value in zip(indexes, values, strict=True):
+            store[index] = value
+            status[index] = RETURNED
+
     def __len__(self) -> int:
         return len(self.status)
 
