@@ -23,7 +23,9 @@ class Results:
         self.values: list[Any] = [None] * count
         #: Status code by input position.
         self.status = bytearray(count)
-        #: Positions of inputs that finished before any abort, in completion order.
+        #: Positions of inputs that finished before any abort, in completion order:
+        #: the failures, and the returns where the caller reads that order
+        #: (:attr:`~._options.Options.in_completion_order`).
         self.order: deque[int] = deque()
 
     def record_returns(self, indexes: list[int], values: list[Any]) -> None:
