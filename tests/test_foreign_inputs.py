@@ -89,6 +89,24 @@ class TestAsyncioTasks:
         assert not isinstance(caught.value, asyncio.CancelledError)
         assert probe.cleaned == ["s"]
 
+    async def test_a_future_cancelled_elsewhere_just_before_the_abort_is_not_ours(
+        self,
+    ) -> None:
+        # Cancelled by its owner after the failure, before the failure's report: the
+        # abort then finds it finished, so its cancellation is somebody else's.
+        victim: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def fail() -> None:
+            await asyncio.sleep(0)
+            asyncio.get_running_loop().call_soon(victim.cancel)  # before our report
+            raise ValueError("failed")
+
+        with pytest.raises(ValueError, match="failed") as caught:
+            await gather_or_abort(victim, fail())
+        (cancelled,) = secondary_errors(caught.value)
+        assert isinstance(cancelled, InputCancelledError)
+        assert cancelled.index == 0
+
     async def test_an_input_that_cancels_itself_is_a_failure_not_a_cancellation(
         self,
     ) -> None:

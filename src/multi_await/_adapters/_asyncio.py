@@ -35,6 +35,7 @@ import anyio
 from anyio import TaskHandle
 
 from .._core._inputs import COROUTINE, close_coroutines, describe
+from .._core._results import CANCELLED, RETURNED, Tally
 from . import _anyio_scopes
 from ._protocols import Sink
 from ._stacks import THROUGH_HANDLE, await_stack
@@ -108,6 +109,7 @@ class AsyncioRunner:
         "_missed",
         "_running",
         "_sink",
+        "_tally",
         "_timers",
         "_watchers",
     )
@@ -132,6 +134,8 @@ class AsyncioRunner:
         self._timers: dict[Future[Any], TimerHandle] = {}
         #: Inputs cancelled alone when their time limit passed, not finished yet.
         self._cut: set[Future[Any]] = set()
+        #: Where returns are recorded without a call into the engine, if they may be.
+        self._tally: Tally | None = None
 
     async def open(self) -> None:
         return None  # asyncio tasks need no enclosing structure
@@ -236,6 +240,9 @@ class AsyncioRunner:
     def limit_each(self, seconds: float) -> None:
         self._limit = seconds
 
+    def tally_returns(self, tally: Tally) -> None:
+        self._tally = tally
+
     def _start_none_after(self, failed: int, error: BaseException, inputs: list[Any]) -> None:
         """Input *failed* raised *error* inside ``create_task``: abort, as TaskGroup does.
 
@@ -304,23 +311,40 @@ class AsyncioRunner:
         return THROUGH_HANDLE
 
     def _done(self, future: Future[Any]) -> None:
-        # One callback for every input, reading the outcome once: the hot path.
+        # One callback for every input, reading the outcome once: the hot path. With
+        # a tally, a return and a cancellation of ours are recorded here, with no
+        # call into the engine (see Tally).
         index = self._running.pop(future)
         if (caller := self._caller) is not None:
             unlink_from_caller(future, caller)
         missed = self._missed
-        sink = self._sink
-        if future.cancelled():
-            if self._aborted and future not in missed:
-                sink.input_cancelled(index, None, by_us=True)
-            else:
-                sink.input_cancelled(index, _cancelled_error(future), by_us=False)
-        elif (error := future.exception()) is None:
-            sink.input_returned(index, future.result())
-        else:
-            sink.input_raised(index, error)
-        if missed:
+        if missed and future in missed:  # it finished before the abort came
             missed.discard(future)
+            ours = False
+        else:
+            ours = self._aborted
+        tally = self._tally
+        if future.cancelled():
+            if not ours:
+                self._sink.input_cancelled(index, _cancelled_error(future), by_us=False)
+                return
+            if tally is None:
+                self._sink.input_cancelled(index, None, by_us=True)
+                return
+            tally.status[index] = CANCELLED
+        elif (error := future.exception()) is not None:
+            self._sink.input_raised(index, error)
+            return
+        elif tally is None:
+            self._sink.input_returned(index, future.result())
+            return
+        else:
+            tally.values[index] = future.result()
+            tally.status[index] = RETURNED
+        turns = tally.turns
+        turns.running -= 1
+        if not turns.running:
+            tally.wake()
 
 
 def _cancel_again(task: asyncio.Task[Any]) -> None:

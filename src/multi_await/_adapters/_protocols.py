@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .._core._results import Tally
 
 
 class Sink(Protocol):
@@ -66,6 +69,10 @@ class Runner(Protocol):
         :meth:`abort` cancels each input, and reported to the sink as cancelled by us:
         with no abort going on, that is how the engine knows its time limit passed.
         """
+        ...
+
+    def tally_returns(self, tally: Tally) -> None:
+        """Record each return in *tally* rather than tell the sink (see :class:`Tally`)."""
         ...
 
     def where(self, index: int) -> str:

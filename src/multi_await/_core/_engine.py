@@ -21,7 +21,7 @@ from .._adapters import current_backend
 from .._adapters._protocols import Runner
 from ._inputs import close_coroutines
 from ._options import Options
-from ._results import CANCELLED, FAILED, RETURNED
+from ._results import CANCELLED, FAILED, RETURNED, Tally
 from ._stuck import report_stuck
 from ._turns import Plan, lay_out
 from ._verdict import Reason, Verdict, stopped_iteration, timeout_error
@@ -122,6 +122,11 @@ class AbortEngine:
     async def open(self) -> None:
         """Start the inputs (as many as may run at once)."""
         self._runner = runner = self._backend.runner(self)
+        options = self._options
+        if not (options.in_completion_order or options.wake_on_each or options.starts_in_turns):
+            # Read at the end, by position, all started at once: a return need only
+            # be recorded, and the runner does that itself (see input_returned).
+            runner.tally_returns(Tally(self.results, self._turns, self._wakeup.wake))
         await runner.open()
         self._deadline = self._backend.current_time() + self._options.timeout
         self._turns.begin(runner, self, self._wakeup)

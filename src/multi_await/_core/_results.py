@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 #: Per-input status codes, kept in a bytearray indexed by input position.
 PENDING, RETURNED, FAILED, CANCELLED = range(4)
+
+
+class Counter(Protocol):
+    """Counts the inputs still running."""
+
+    running: int
+
+
+class Tally:
+    """Where a runner records outcomes itself, when the engine need not hear of each.
+
+    That is so where the caller reads the results only at the end, by position, and
+    every input started at once: a return, or a cancellation by the abort, then
+    changes nothing but the input's own slot and the count of inputs still running,
+    and only the last one wakes the caller. A runner given a tally
+    (:meth:`~.._adapters._protocols.Runner.tally_returns`) does this inline on its
+    hot path, with no call into the engine: it sets :attr:`values` and
+    :attr:`status` at the input's position (``RETURNED`` or ``CANCELLED``),
+    counts it off ``turns.running`` and, if that was the last, calls :attr:`wake`.
+    Failures, and cancellations that are not the abort's, still go to the sink.
+    """
+
+    __slots__ = ("status", "turns", "values", "wake")
+
+    def __init__(self, results: Results, turns: Counter, wake: Callable[[], None]) -> None:
+        self.values = results.values
+        self.status = results.status
+        #: What counts the inputs still running (:attr:`~._turns.Turns.running`).
+        self.turns = turns
+        #: Wakes the caller: called when the count reaches 0.
+        self.wake = wake
 
 
 class Results:
@@ -86,5 +118,8 @@ class Results:
         return len(self.status) - self.status.count(PENDING)
 
     def let_go(self) -> None:
-        """Hold no result any more (see "Letting go" in :mod:`multi_await._core`)."""
-        self.values = []
+        """Hold no result any more (see "Letting go" in :mod:`multi_await._core`).
+
+        Emptied in place: a :class:`Tally` may hold the same list.
+        """
+        self.values.clear()
