@@ -241,7 +241,7 @@ class AsyncioRunner:
         self._limit = seconds
 
     def tally_returns(self, tally: Tally) -> None:
-        self._tally = tally
+        self._sink = self._tally = tally
 
     def _start_none_after(self, failed: int, error: BaseException, inputs: list[Any]) -> None:
         """Input *failed* raised *error* inside ``create_task``: abort, as TaskGroup does.

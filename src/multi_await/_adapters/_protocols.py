@@ -72,7 +72,10 @@ class Runner(Protocol):
         ...
 
     def tally_returns(self, tally: Tally) -> None:
-        """Record each return in *tally* rather than tell the sink (see :class:`Tally`)."""
+        """Record returns in *tally*, inline, with no call (see :class:`Tally`).
+
+        *tally* is a sink too, which passes on to the engine all it does not record.
+        """
         ...
 
     def where(self, index: int) -> str:

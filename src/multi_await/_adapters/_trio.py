@@ -76,7 +76,6 @@ class TrioRunner:
         "_nursery",
         "_queued",
         "_sink",
-        "_tally",
         "_turn_over",
     )
 
@@ -91,7 +90,6 @@ class TrioRunner:
         self._abort_on_open = False  # aborted before it opened: cancel them as it does
         self._handles: HandleWatcher | None = None
         self._limit: float | None = None  # each input's own time limit (limit_each())
-        self._tally: Tally | None = None  # where returns go, if not to the sink
 
     async def open(self) -> None:
         # No checkpoint here: a caller already cancelled must still get this far, so
@@ -157,11 +155,11 @@ class TrioRunner:
             return
         # The hot loop of every call: coroutines straight to the nursery.
         start_soon = nursery.start_soon
-        sink, tally = self._sink, self._tally
+        sink = self._sink
         for index, aw in inputs:
             if type(aw) is COROUTINE:
                 # A name of our own costs Trio no more than the one it would make.
-                start_soon(_run, sink, tally, index, aw, name=f"{TASK_NAME}{index}")
+                start_soon(_run, sink, index, aw, name=f"{TASK_NAME}{index}")
             else:
                 self._spawn(index, aw)
 
@@ -173,25 +171,17 @@ class TrioRunner:
             self._handles.register(aw)
             self._nursery.start_soon(self._handles.watch, index, aw)
         elif self._limit is None:
-            self._nursery.start_soon(
-                _run, self._sink, self._tally, index, aw, name=f"{TASK_NAME}{index}"
-            )
+            self._nursery.start_soon(_run, self._sink, index, aw, name=f"{TASK_NAME}{index}")
         else:
             self._nursery.start_soon(
-                _run_limited,
-                self._sink,
-                self._tally,
-                index,
-                aw,
-                self._limit,
-                name=f"{TASK_NAME}{index}",
+                _run_limited, self._sink, index, aw, self._limit, name=f"{TASK_NAME}{index}"
             )
 
     def limit_each(self, seconds: float) -> None:
         self._limit = seconds
 
     def tally_returns(self, tally: Tally) -> None:
-        self._tally = tally
+        self._sink = tally
 
     def where(self, index: int) -> str:
         tasks = {} if self._nursery is None else _tasks_by_index(self._nursery)
@@ -225,17 +215,15 @@ def _tasks_by_index(nursery: trio.Nursery) -> dict[int, trio.lowlevel.Task]:
     }
 
 
-async def _run_limited(
-    sink: Sink, tally: Tally | None, index: int, aw: Awaitable[Any], seconds: float
-) -> None:
+async def _run_limited(sink: Sink, index: int, aw: Awaitable[Any], seconds: float) -> None:
     # Its own scope's Cancelled reaches _run, which reports it as cancelled by us.
-    run = _run(sink, tally, index, aw)
+    run = _run(sink, index, aw)
     del aw  # let go
     with trio.move_on_after(seconds):
         await run
 
 
-async def _run(sink: Sink, tally: Tally | None, index: int, aw: Awaitable[Any]) -> None:
+async def _run(sink: Sink, index: int, aw: Awaitable[Any]) -> None:
     # This frame outlives the input: a failure's traceback holds it, and so does
     # the traceback of every Cancelled an abort started from here raises (Trio
     # cancels a blocked task at once, with a traceback whose frames link back to
@@ -246,13 +234,12 @@ async def _run(sink: Sink, tally: Tally | None, index: int, aw: Awaitable[Any]) 
         failure = exc
     else:
         del aw
-        if tally is not None:  # recorded here, with no call into the engine (see Tally)
-            tally.values[index] = value
-            tally.status[index] = RETURNED
-            turns = tally.turns
-            turns.running -= 1
-            if not turns.running:
-                tally.wake()
+        if type(sink) is Tally:  # Tally.input_returned(), with no call
+            sink.values[index] = value
+            sink.status[index] = RETURNED
+            sink.turns.running -= 1
+            if not sink.turns.running:
+                sink.wake()
             return
         try:
             sink.input_returned(index, value)

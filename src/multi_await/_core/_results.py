@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .._adapters._protocols import Sink
 
 #: Per-input status codes, kept in a bytearray indexed by input position.
 PENDING, RETURNED, FAILED, CANCELLED = range(4)
@@ -17,28 +20,53 @@ class Counter(Protocol):
 
 
 class Tally:
-    """Where a runner records outcomes itself, when the engine need not hear of each.
+    """A sink that records returns itself, where the engine need not hear of each.
 
     That is so where the caller reads the results only at the end, by position, and
-    every input started at once: a return, or a cancellation by the abort, then
-    changes nothing but the input's own slot and the count of inputs still running,
-    and only the last one wakes the caller. A runner given a tally
-    (:meth:`~.._adapters._protocols.Runner.tally_returns`) does this inline on its
-    hot path, with no call into the engine: it sets :attr:`values` and
-    :attr:`status` at the input's position (``RETURNED`` or ``CANCELLED``),
-    counts it off ``turns.running`` and, if that was the last, calls :attr:`wake`.
-    Failures, and cancellations that are not the abort's, still go to the sink.
+    every input started at once: a return then changes nothing but the input's own
+    slot and the count of inputs still running, and only the last one wakes the
+    caller. Everything else goes on to the engine (:attr:`sink`). A runner given a
+    tally (:meth:`~.._adapters._protocols.Runner.tally_returns`) reports to it and,
+    on its hot path, does what :meth:`input_returned` does inline, with no call at
+    all; the asyncio runner records a cancellation by the abort the same way
+    (``CANCELLED``), where the engine's :meth:`input_cancelled` would only count it.
     """
 
-    __slots__ = ("status", "turns", "values", "wake")
+    __slots__ = ("sink", "status", "turns", "values", "wake")
 
-    def __init__(self, results: Results, turns: Counter, wake: Callable[[], None]) -> None:
+    def __init__(
+        self, sink: Sink, results: Results, turns: Counter, wake: Callable[[], None]
+    ) -> None:
+        self.sink = sink
         self.values = results.values
         self.status = results.status
         #: What counts the inputs still running (:attr:`~._turns.Turns.running`).
         self.turns = turns
         #: Wakes the caller: called when the count reaches 0.
         self.wake = wake
+
+    def input_returned(self, index: int, value: Any) -> None:
+        self.values[index] = value
+        self.status[index] = RETURNED
+        turns = self.turns
+        turns.running -= 1
+        if not turns.running:
+            self.wake()
+
+    # Passed on. An abort may start inside these calls, and on Trio the Cancelled
+    # it raises in other inputs keeps this frame: it lets go of what it was given.
+
+    def inputs_returned(self, indexes: list[int], values: list[Any]) -> None:
+        self.sink.inputs_returned(indexes, values)
+        del values  # let go
+
+    def input_raised(self, index: int, error: BaseException) -> None:
+        self.sink.input_raised(index, error)
+        del error  # let go
+
+    def input_cancelled(self, index: int, error: BaseException | None, *, by_us: bool) -> None:
+        self.sink.input_cancelled(index, error, by_us=by_us)
+        del error  # let go
 
 
 class Results:
