@@ -134,7 +134,8 @@ class AsyncioRunner:
         self._timers: dict[Future[Any], TimerHandle] = {}
         #: Inputs cancelled alone when their time limit passed, not finished yet.
         self._cut: set[Future[Any]] = set()
-        #: Where returns are recorded without a call into the engine, if they may be.
+        #: The sink when it is a tally, where returns are recorded with no call: kept
+        #: apart so that the hot path tests ``None`` rather than the sink's type.
         self._tally: Tally | None = None
 
     async def open(self) -> None:

@@ -125,7 +125,7 @@ class AbortEngine:
         options = self._options
         if not (options.in_completion_order or options.wake_on_each or options.starts_in_turns):
             # Read at the end, by position, all started at once: a return need only
-            # be recorded, and the runner does that itself (see input_returned).
+            # be recorded, and the runner does that itself (see Tally).
             runner.tally_returns(Tally(self, self.results, self._turns, self._wakeup.wake))
         await runner.open()
         self._deadline = self._backend.current_time() + self._options.timeout

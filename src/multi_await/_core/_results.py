@@ -29,7 +29,7 @@ class Tally:
     tally (:meth:`~.._adapters._protocols.Runner.tally_returns`) reports to it and,
     on its hot path, does what :meth:`input_returned` does inline, with no call at
     all; the asyncio runner records a cancellation by the abort the same way
-    (``CANCELLED``), where the engine's :meth:`input_cancelled` would only count it.
+    (``CANCELLED``), as the engine's ``input_cancelled`` does for one.
     """
 
     __slots__ = ("sink", "status", "turns", "values", "wake")
